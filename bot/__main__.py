@@ -1,0 +1,45 @@
+"""Entry point: `python -m bot` or `clinic-bot`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from bot.content import ContentError
+from bot.i18n import TranslationError
+from bot.settings import Settings, describe_errors
+
+EXIT_CONFIG = 2
+
+
+def main() -> int:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        for line in describe_errors(error):
+            print(line, file=sys.stderr)
+        return EXIT_CONFIG
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    from bot.app import run_polling  # imported late: a bad setting needs none of aiogram
+
+    try:
+        asyncio.run(run_polling(settings))
+    except (ContentError, TranslationError) as error:
+        print(f"Content error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,115 @@
+"""Assembly of the application: one factory shared by `__main__`, the tests and the tools."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+
+from bot import errors
+from bot.commands import register_commands
+from bot.content import CONTENT_DIR, Content, load_content
+from bot.fsm import RepositoryStorage
+from bot.handlers import create_routers
+from bot.i18n import Translations, load_translations
+from bot.middlewares import LocaleMiddleware
+from bot.outbox import OutboxSender
+from bot.settings import SUPPORTED_LOCALES, Settings
+from bot.throttle import PerUserSerialMiddleware
+from storage import Repository, open_repository
+from storage.models import NewReview
+
+logger = logging.getLogger(__name__)
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def load_texts(settings: Settings) -> tuple[Content, Translations]:
+    """Content and translations, validated; raises ContentError / TranslationError."""
+    content = load_content(CONTENT_DIR, SUPPORTED_LOCALES)
+    translations = load_translations(CONTENT_DIR, SUPPORTED_LOCALES, settings.default_locale)
+    return content, translations
+
+
+async def _on_startup(
+    bot: Bot,
+    repository: Repository,
+    content: Content,
+    translations: Translations,
+    outbox: OutboxSender,
+) -> None:
+    seeded = await repository.seed_reviews(
+        [
+            NewReview(user_id=None, author=r.author, rating=r.rating, text=r.text, locale="ru")
+            for r in content.seed_reviews
+        ]
+    )
+    if seeded:
+        logger.info("Published the clinic's %d initial reviews", len(content.seed_reviews))
+    await register_commands(bot, translations)
+    outbox.start(bot)
+    logger.info("Bot started")
+
+
+async def _on_shutdown(outbox: OutboxSender) -> None:
+    await outbox.stop()
+    logger.info("Bot stopped")
+
+
+def create_dispatcher(
+    settings: Settings,
+    *,
+    repository: Repository,
+    content: Content,
+    translations: Translations,
+    outbox: OutboxSender | None = None,
+    storage: BaseStorage | None = None,
+) -> Dispatcher:
+    """A fresh dispatcher with fresh routers; services travel as workflow data."""
+    dispatcher = Dispatcher(
+        storage=storage if storage is not None else RepositoryStorage(repository),
+        settings=settings,
+        repository=repository,
+        content=content,
+        translations=translations,
+        outbox=outbox
+        if outbox is not None
+        else OutboxSender(repository, poll_seconds=settings.outbox_poll_seconds),
+    )
+    dispatcher.update.outer_middleware(PerUserSerialMiddleware())
+    dispatcher.update.outer_middleware(LocaleMiddleware(repository, translations))
+    dispatcher.include_router(errors.create_router(translations))
+    dispatcher.include_routers(*create_routers(translations))
+    dispatcher.startup.register(_on_startup)
+    dispatcher.shutdown.register(_on_shutdown)
+    return dispatcher
+
+
+async def run_polling(settings: Settings) -> None:
+    """Start with long polling until interrupted."""
+    content, translations = load_texts(settings)
+    repository = open_repository(settings.database_url)
+    await repository.open()
+    bot = create_bot(settings)
+    dispatcher = create_dispatcher(
+        settings, repository=repository, content=content, translations=translations
+    )
+    try:
+        # aiogram does not remove a webhook itself, and getUpdates is refused while one is set.
+        await bot.delete_webhook(drop_pending_updates=False)
+        await dispatcher.start_polling(bot, allowed_updates=dispatcher.resolve_used_update_types())
+    finally:
+        await bot.session.close()
+        await repository.close()

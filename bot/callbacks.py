@@ -1,0 +1,85 @@
+"""Callback data of every inline button; prefixes are short because Telegram allows 64 bytes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class Screen(StrEnum):
+    MENU = "menu"
+    ARTICLE = "art"
+    PRICES = "prc"
+    BOOK = "book"
+    REVIEW = "rev"
+    REVIEWS = "revs"
+
+
+class NavCallback(CallbackData, prefix="nav"):
+    """Jump to a top-level screen from an inline keyboard."""
+
+    screen: Screen
+
+
+class ArticleCallback(CallbackData, prefix="a"):
+    section: str
+
+
+class ServiceCallback(CallbackData, prefix="svc"):
+    """Choose a service for a request; `NOT_SURE` when the patient leaves it to the clinic."""
+
+    service: str
+
+
+NOT_SURE = "-"
+
+
+class BookingAction(StrEnum):
+    TIME = "t"
+    SKIP = "skip"
+    AGREE = "ok"
+    CONFIRM = "yes"
+    EDIT = "edit"
+    FIELD = "f"
+    CANCEL = "no"
+
+
+class BookingCallback(CallbackData, prefix="bk"):
+    action: BookingAction
+    value: str = ""
+
+
+class TimeSlot(StrEnum):
+    MORNING = "morning"
+    AFTERNOON = "afternoon"
+    EVENING = "evening"
+
+
+class BookingField(StrEnum):
+    SERVICE = "service"
+    NAME = "name"
+    PHONE = "phone"
+    TIME = "time"
+    COMPLAINT = "complaint"
+
+
+class ReviewAction(StrEnum):
+    RATE = "r"
+    SKIP = "skip"
+    SIGN = "sign"
+    ANONYMOUS = "anon"
+    CANCEL = "no"
+
+
+class ReviewCallback(CallbackData, prefix="rv"):
+    action: ReviewAction
+    stars: int = 0
+
+
+class ReviewsPageCallback(CallbackData, prefix="rp"):
+    page: int
+
+
+class LanguageCallback(CallbackData, prefix="lang"):
+    locale: str

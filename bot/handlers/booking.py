@@ -1,0 +1,469 @@
+"""The consultation request form: service, name, phone, time, complaint, consent, confirmation."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, Message, User
+
+from bot import keyboards, views
+from bot.callbacks import (
+    NOT_SURE,
+    BookingAction,
+    BookingCallback,
+    BookingField,
+    NavCallback,
+    Screen,
+    ServiceCallback,
+    TimeSlot,
+)
+from bot.content import Content
+from bot.handlers.screens import answer_quietly, remove_buttons, show
+from bot.i18n import Translations, Translator
+from bot.outbox import OutboxSender
+from bot.services.forms import (
+    COMPLAINT_RULE,
+    CONSENT_VERSION,
+    NAME_RULE,
+    TIME_RULE,
+    TextProblem,
+    single_line,
+)
+from bot.services.phone import normalize_phone
+from bot.settings import Settings
+from bot.states import BookingForm
+from storage import Repository
+from storage.models import NewRequest, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+FIELD_STATES = {
+    BookingField.SERVICE: BookingForm.service,
+    BookingField.NAME: BookingForm.name,
+    BookingField.PHONE: BookingForm.phone,
+    BookingField.TIME: BookingForm.time,
+    BookingField.COMPLAINT: BookingForm.complaint,
+}
+
+
+def _draft(data: dict[str, Any]) -> views.BookingDraft | None:
+    try:
+        return views.BookingDraft(
+            service_id=data.get("service"),
+            name=data["name"],
+            phone=data["phone"],
+            preferred_time=data["time"],
+            complaint=data.get("complaint"),
+        )
+    except KeyError:
+        return None
+
+
+async def _ask_service(message: Message, content: Content, t: Translator) -> None:
+    local = content.for_locale(t.locale)
+    await message.answer(
+        t("book-ask-service"), reply_markup=keyboards.service_choice(t, local.services)
+    )
+
+
+async def _ask_name(message: Message, t: Translator) -> None:
+    await message.answer(t("book-ask-name"), reply_markup=keyboards.form_cancel(t))
+
+
+async def _ask_phone(message: Message, t: Translator) -> None:
+    await message.answer(t("book-ask-phone"), reply_markup=keyboards.phone_request(t))
+
+
+async def _ask_time(message: Message, t: Translator) -> None:
+    await message.answer(t("book-ask-time"), reply_markup=keyboards.time_slots(t))
+
+
+async def _ask_complaint(message: Message, t: Translator) -> None:
+    await message.answer(
+        t("book-ask-complaint"),
+        reply_markup=keyboards.skip_button(t, BookingCallback(action=BookingAction.SKIP).pack()),
+    )
+
+
+async def _ask_consent(message: Message, t: Translator) -> None:
+    await message.answer(
+        t("book-ask-consent", version=CONSENT_VERSION), reply_markup=keyboards.consent(t)
+    )
+
+
+async def _show_summary(
+    message: Message, state: FSMContext, content: Content, t: Translator
+) -> None:
+    draft = _draft(await state.get_data())
+    if draft is None:
+        # Only a form damaged from outside gets here; starting over is the honest answer.
+        await state.clear()
+        await message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
+        return
+    await state.set_state(BookingForm.confirm)
+    await state.update_data(editing=False)
+    await message.answer(
+        views.booking_summary(t, content.for_locale(t.locale), draft),
+        reply_markup=keyboards.booking_confirm(t),
+    )
+
+
+async def _next_step(
+    message: Message,
+    state: FSMContext,
+    content: Content,
+    t: Translator,
+    following: State,
+) -> None:
+    """Go to the next question, or straight back to the summary when editing one field."""
+    data = await state.get_data()
+    if data.get("editing"):
+        await _show_summary(message, state, content, t)
+        return
+    await state.set_state(following)
+    if following == BookingForm.name:
+        await _ask_name(message, t)
+    elif following == BookingForm.phone:
+        await _ask_phone(message, t)
+    elif following == BookingForm.time:
+        await _ask_time(message, t)
+    elif following == BookingForm.complaint:
+        await _ask_complaint(message, t)
+    elif following == BookingForm.consent:
+        await _ask_consent(message, t)
+
+
+async def _start(
+    message: Message, state: FSMContext, content: Content, t: Translator, service: str | None
+) -> None:
+    had_form = await state.get_state() is not None
+    await state.clear()
+    intro = t("book-intro")
+    if had_form:
+        intro = t("form-cancelled") + "\n\n" + intro
+    await message.answer(intro, reply_markup=keyboards.form_cancel(t))
+    if service is None:
+        await state.set_state(BookingForm.service)
+        await _ask_service(message, content, t)
+        return
+    await state.update_data(service=service)
+    local = content.for_locale(t.locale)
+    await message.answer(t("book-service-chosen", service=views.service_name(t, local, service)))
+    await _next_step(message, state, content, t, BookingForm.name)
+
+
+def _problem_text(t: Translator, problem: TextProblem, limit: int) -> str:
+    return t(f"form-problem-{problem.value}", limit=limit)
+
+
+def _patient(user: User) -> str:
+    return views.patient_link(user.id, user.full_name, user.username)
+
+
+def create_router(translations: Translations) -> Router:
+    router = Router(name=__name__)
+
+    # --- entry points ---------------------------------------------------------------------
+
+    @router.message(Command("book"))
+    @router.message(F.text.in_(translations.variants("menu-book")))
+    async def book(message: Message, state: FSMContext, content: Content, t: Translator) -> None:
+        await _start(message, state, content, t, service=None)
+
+    @router.callback_query(NavCallback.filter(F.screen == Screen.BOOK))
+    async def book_button(
+        callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
+    ) -> None:
+        await answer_quietly(callback)
+        if isinstance(callback.message, Message):
+            await _start(callback.message, state, content, t, service=None)
+
+    @router.callback_query(ServiceCallback.filter())
+    async def choose_service(
+        callback: CallbackQuery,
+        callback_data: ServiceCallback,
+        state: FSMContext,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        local = content.for_locale(t.locale)
+        service = callback_data.service
+        if service != NOT_SURE and local.service(service) is None:
+            await answer_quietly(callback, t("stale-button"))
+            return
+        await answer_quietly(callback)
+        if not isinstance(callback.message, Message):
+            return
+        if await state.get_state() != BookingForm.service:
+            # A "Book" button of the price list: a new request with that service chosen.
+            await _start(callback.message, state, content, t, service=service)
+            return
+        await state.update_data(service=service)
+        await show(
+            callback, t("book-service-chosen", service=views.service_name(t, local, service))
+        )
+        await _next_step(callback.message, state, content, t, BookingForm.name)
+
+    @router.message(BookingForm.service)
+    async def service_expected(message: Message, content: Content, t: Translator) -> None:
+        await message.answer(t("form-use-buttons"))
+        await _ask_service(message, content, t)
+
+    # --- name -----------------------------------------------------------------------------
+
+    @router.message(BookingForm.name, F.text)
+    async def name_entered(
+        message: Message, state: FSMContext, content: Content, t: Translator
+    ) -> None:
+        checked = NAME_RULE.check(single_line(message.text or ""))
+        if isinstance(checked, TextProblem):
+            await message.answer(_problem_text(t, checked, NAME_RULE.max_length))
+            await _ask_name(message, t)
+            return
+        await state.update_data(name=checked)
+        await _next_step(message, state, content, t, BookingForm.phone)
+
+    @router.message(BookingForm.name)
+    async def name_expected(message: Message, t: Translator) -> None:
+        await message.answer(t("form-text-expected"))
+        await _ask_name(message, t)
+
+    # --- phone ----------------------------------------------------------------------------
+
+    @router.message(BookingForm.phone, F.contact | F.text)
+    async def phone_entered(
+        message: Message, state: FSMContext, content: Content, t: Translator
+    ) -> None:
+        raw = message.contact.phone_number if message.contact else (message.text or "")
+        phone = normalize_phone(raw)
+        if phone is None:
+            await message.answer(t("book-phone-invalid"))
+            await _ask_phone(message, t)
+            return
+        await state.update_data(phone=phone)
+        # The contact button has done its job; the next steps only need "Cancel".
+        await message.answer(
+            t("book-phone-saved", phone=phone), reply_markup=keyboards.form_cancel(t)
+        )
+        await _next_step(message, state, content, t, BookingForm.time)
+
+    @router.message(BookingForm.phone)
+    async def phone_expected(message: Message, t: Translator) -> None:
+        await message.answer(t("book-phone-invalid"))
+        await _ask_phone(message, t)
+
+    # --- preferred time -------------------------------------------------------------------
+
+    @router.callback_query(BookingForm.time, BookingCallback.filter(F.action == BookingAction.TIME))
+    async def time_chosen(
+        callback: CallbackQuery,
+        callback_data: BookingCallback,
+        state: FSMContext,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        if callback_data.value not in set(TimeSlot):
+            await answer_quietly(callback, t("stale-button"))
+            return
+        chosen = t(f"book-time-{callback_data.value}")
+        await state.update_data(time=chosen)
+        await show(callback, t("book-time-chosen", time=chosen))
+        await answer_quietly(callback)
+        if isinstance(callback.message, Message):
+            await _next_step(callback.message, state, content, t, BookingForm.complaint)
+
+    @router.message(BookingForm.time, F.text)
+    async def time_entered(
+        message: Message, state: FSMContext, content: Content, t: Translator
+    ) -> None:
+        checked = TIME_RULE.check(single_line(message.text or ""))
+        if isinstance(checked, TextProblem):
+            await message.answer(_problem_text(t, checked, TIME_RULE.max_length))
+            await _ask_time(message, t)
+            return
+        await state.update_data(time=checked)
+        await _next_step(message, state, content, t, BookingForm.complaint)
+
+    @router.message(BookingForm.time)
+    async def time_expected(message: Message, t: Translator) -> None:
+        await message.answer(t("form-text-expected"))
+        await _ask_time(message, t)
+
+    # --- complaint (optional) -------------------------------------------------------------
+
+    @router.callback_query(
+        BookingForm.complaint, BookingCallback.filter(F.action == BookingAction.SKIP)
+    )
+    async def complaint_skipped(
+        callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
+    ) -> None:
+        await state.update_data(complaint=None)
+        await show(callback, t("book-complaint-skipped"))
+        await answer_quietly(callback)
+        if isinstance(callback.message, Message):
+            await _next_step(callback.message, state, content, t, BookingForm.consent)
+
+    @router.message(BookingForm.complaint, F.text)
+    async def complaint_entered(
+        message: Message, state: FSMContext, content: Content, t: Translator
+    ) -> None:
+        checked = COMPLAINT_RULE.check(message.text)
+        if isinstance(checked, TextProblem):
+            await message.answer(_problem_text(t, checked, COMPLAINT_RULE.max_length))
+            await _ask_complaint(message, t)
+            return
+        await state.update_data(complaint=checked)
+        await _next_step(message, state, content, t, BookingForm.consent)
+
+    @router.message(BookingForm.complaint)
+    async def complaint_expected(message: Message, t: Translator) -> None:
+        await message.answer(t("form-text-expected"))
+        await _ask_complaint(message, t)
+
+    # --- consent --------------------------------------------------------------------------
+
+    @router.callback_query(
+        BookingForm.consent, BookingCallback.filter(F.action == BookingAction.AGREE)
+    )
+    async def consent_given(
+        callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
+    ) -> None:
+        await state.update_data(
+            consent_version=CONSENT_VERSION, consented_at=datetime.now(UTC).isoformat()
+        )
+        await remove_buttons(callback)
+        await answer_quietly(callback)
+        if isinstance(callback.message, Message):
+            await _show_summary(callback.message, state, content, t)
+
+    @router.message(BookingForm.consent)
+    async def consent_expected(message: Message, t: Translator) -> None:
+        await message.answer(t("book-consent-required"))
+        await _ask_consent(message, t)
+
+    # --- summary: confirm, edit, cancel ---------------------------------------------------
+
+    @router.callback_query(
+        StateFilter(BookingForm.confirm, BookingForm.edit),
+        BookingCallback.filter(F.action == BookingAction.CONFIRM),
+    )
+    async def confirm(
+        callback: CallbackQuery,
+        state: FSMContext,
+        content: Content,
+        repository: Repository,
+        outbox: OutboxSender,
+        settings: Settings,
+        translations: Translations,
+        t: Translator,
+    ) -> None:
+        if not isinstance(callback.message, Message):
+            return
+        if await state.get_state() == BookingForm.edit:
+            await remove_buttons(callback)
+            await answer_quietly(callback)
+            await _show_summary(callback.message, state, content, t)
+            return
+        data = await state.get_data()
+        draft = _draft(data)
+        if draft is None or "consent_version" not in data:
+            await state.clear()
+            await answer_quietly(callback)
+            await callback.message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
+            return
+        request = NewRequest(
+            user_id=callback.from_user.id,
+            locale=t.locale,
+            service_id=None if draft.service_id in (None, NOT_SURE) else draft.service_id,
+            name=draft.name,
+            phone=draft.phone,
+            preferred_time=draft.preferred_time,
+            complaint=draft.complaint,
+            consent_version=data["consent_version"],
+            consented_at=datetime.fromisoformat(data["consented_at"]),
+        )
+        clinic_t = translations.get(settings.default_locale)
+        clinic_content = content.for_locale(settings.default_locale)
+        patient = _patient(callback.from_user)
+
+        def card(request_id: int) -> OutboxMessage:
+            return OutboxMessage(
+                kind="request",
+                ref_id=request_id,
+                chat_id=settings.manager_chat_id,
+                thread_id=settings.manager_thread_id,
+                text=views.request_card(clinic_t, clinic_content, request_id, request, patient),
+            )
+
+        request_id = await repository.create_request(request, card)
+        await state.clear()
+        outbox.wake()
+        logger.info("Consultation request %d stored", request_id)
+        await remove_buttons(callback)
+        await answer_quietly(callback)
+        await callback.message.answer(
+            t("book-done", number=str(request_id)), reply_markup=keyboards.main_menu(t)
+        )
+
+    @router.callback_query(
+        BookingForm.confirm, BookingCallback.filter(F.action == BookingAction.EDIT)
+    )
+    async def edit(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+        await state.set_state(BookingForm.edit)
+        if isinstance(callback.message, Message):
+            await callback.message.edit_reply_markup(reply_markup=keyboards.booking_fields(t))
+        await answer_quietly(callback)
+
+    @router.callback_query(
+        BookingForm.edit, BookingCallback.filter(F.action == BookingAction.FIELD)
+    )
+    async def edit_field(
+        callback: CallbackQuery,
+        callback_data: BookingCallback,
+        state: FSMContext,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        try:
+            field = BookingField(callback_data.value)
+        except ValueError:
+            await answer_quietly(callback, t("stale-button"))
+            return
+        await remove_buttons(callback)
+        await answer_quietly(callback)
+        if not isinstance(callback.message, Message):
+            return
+        await state.update_data(editing=True)
+        await state.set_state(FIELD_STATES[field])
+        prompts = {
+            BookingField.NAME: _ask_name,
+            BookingField.PHONE: _ask_phone,
+            BookingField.TIME: _ask_time,
+            BookingField.COMPLAINT: _ask_complaint,
+        }
+        if field == BookingField.SERVICE:
+            await _ask_service(callback.message, content, t)
+        else:
+            await prompts[field](callback.message, t)
+
+    @router.message(StateFilter(BookingForm.confirm, BookingForm.edit))
+    async def summary_expected(message: Message, t: Translator) -> None:
+        await message.answer(t("form-use-buttons-above"))
+
+    @router.callback_query(
+        StateFilter(BookingForm), BookingCallback.filter(F.action == BookingAction.CANCEL)
+    )
+    async def cancel(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+        await state.clear()
+        await remove_buttons(callback)
+        await answer_quietly(callback)
+        if isinstance(callback.message, Message):
+            await callback.message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
+
+    return router

@@ -1,0 +1,96 @@
+"""Start, menu, help, cancel and language: what works from every screen and every state."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router, html
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import LanguageCallback, NavCallback, Screen
+from bot.commands import bot_commands
+from bot.handlers.screens import answer_quietly, show
+from bot.i18n import Translations, Translator
+from storage import Repository
+
+logger = logging.getLogger(__name__)
+
+
+def create_router(translations: Translations) -> Router:
+    router = Router(name=__name__)
+
+    @router.message(CommandStart())
+    async def start(message: Message, state: FSMContext, t: Translator) -> None:
+        had_form = await state.get_state() is not None
+        await state.clear()
+        name = html.quote(message.from_user.first_name) if message.from_user else ""
+        text = t("start-greeting", name=name)
+        if had_form:
+            text = t("form-cancelled") + "\n\n" + text
+        await message.answer(text, reply_markup=keyboards.main_menu(t))
+
+    @router.message(Command("cancel"))
+    @router.message(F.text.in_(translations.variants("form-cancel-button")))
+    async def cancel(message: Message, state: FSMContext, t: Translator) -> None:
+        if await state.get_state() is None:
+            await message.answer(t("cancel-nothing"), reply_markup=keyboards.main_menu(t))
+            return
+        await state.clear()
+        await message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
+
+    @router.message(Command("menu"))
+    async def menu(message: Message, state: FSMContext, t: Translator) -> None:
+        await state.clear()
+        await message.answer(t("menu-title"), reply_markup=keyboards.main_menu(t))
+
+    @router.callback_query(NavCallback.filter(F.screen == Screen.MENU))
+    async def menu_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+        await state.clear()
+        if callback.message is not None:
+            await callback.bot.send_message(  # type: ignore[union-attr]
+                callback.message.chat.id, t("menu-title"), reply_markup=keyboards.main_menu(t)
+            )
+        await answer_quietly(callback)
+
+    @router.message(Command("help"))
+    async def help_command(message: Message, t: Translator) -> None:
+        await message.answer(t("help-text"), reply_markup=keyboards.main_menu(t))
+
+    @router.message(Command("language"))
+    @router.message(F.text.in_(translations.variants("menu-language")))
+    async def language(message: Message, state: FSMContext, t: Translator) -> None:
+        await state.clear()
+        await message.answer(
+            t("language-choose"),
+            reply_markup=keyboards.languages(t, translations.locales),
+        )
+
+    @router.callback_query(LanguageCallback.filter())
+    async def set_language(
+        callback: CallbackQuery,
+        callback_data: LanguageCallback,
+        repository: Repository,
+        t: Translator,
+    ) -> None:
+        if callback_data.locale not in translations:
+            await answer_quietly(callback, t("stale-button"))
+            return
+        await repository.set_user_locale(callback.from_user.id, callback_data.locale)
+        chosen = translations.get(callback_data.locale)
+        await show(callback, chosen("language-set"))
+        if callback.message is not None and callback.bot is not None:
+            chat_id = callback.message.chat.id
+            await callback.bot.send_message(
+                chat_id, chosen("menu-title"), reply_markup=keyboards.main_menu(chosen)
+            )
+            # The "/" menu follows the bot's language, not only the Telegram app's.
+            await callback.bot.set_my_commands(
+                bot_commands(chosen), scope=BotCommandScopeChat(chat_id=chat_id)
+            )
+        logger.info("User changed language to %s", callback_data.locale)
+        await answer_quietly(callback)
+
+    return router

@@ -1,0 +1,58 @@
+"""Small helpers that several features use to show a screen."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+from bot import keyboards
+from bot.i18n import Translator
+
+
+async def show(
+    callback: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the pressed message's content, so navigating does not flood the chat.
+
+    A message that can no longer be edited (too old, deleted) gets a fresh one instead;
+    an edit that changes nothing (a repeated tap) is fine as it is.
+    """
+    message = callback.message
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=reply_markup)
+            return
+        except TelegramBadRequest as error:
+            if "message is not modified" in error.message:
+                return
+            if "message to edit not found" not in error.message and (
+                "message can't be edited" not in error.message
+            ):
+                raise
+    if callback.message is not None:
+        await callback.bot.send_message(  # type: ignore[union-attr]
+            callback.message.chat.id, text, reply_markup=reply_markup
+        )
+
+
+async def answer_quietly(callback: CallbackQuery, text: str | None = None) -> None:
+    """Answer a button press; a press answered too late ("query is too old") needs nothing."""
+    with contextlib.suppress(TelegramBadRequest):
+        await callback.answer(text)
+
+
+async def remove_buttons(callback: CallbackQuery) -> None:
+    """Take the buttons off a finished step, so an old tap cannot repeat it."""
+    if isinstance(callback.message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await callback.message.edit_reply_markup(reply_markup=None)
+
+
+async def leave_form(state: FSMContext, message: Message, t: Translator) -> None:
+    """Navigating away from a form ends it, and the patient is told so."""
+    if await state.get_state() is not None:
+        await state.clear()
+        await message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))

@@ -1,0 +1,99 @@
+"""Translations: Fluent `.ftl` files under `content/<locale>/`, one bundle per locale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fluent.runtime import FluentBundle, FluentResource
+
+FTL_NAME = "bot.ftl"
+
+
+class TranslationError(Exception):
+    """A broken or incomplete `.ftl` file; raised at start so it never reaches a patient."""
+
+
+@dataclass(frozen=True, slots=True)
+class Translator:
+    """Formats the messages of one locale: `t("menu-prices")`."""
+
+    locale: str
+    bundle: FluentBundle
+
+    def __call__(self, key: str, /, **params: Any) -> str:
+        message = self.bundle.get_message(key)
+        if message.value is None:
+            raise KeyError(key)
+        text, errors = self.bundle.format_pattern(message.value, params)
+        if errors:
+            raise TranslationError(f"{self.locale}/{key}: {errors[0]}")
+        return str(text)
+
+
+class Translations:
+    """All locales, plus the rule that picks one for a new user."""
+
+    def __init__(self, translators: Mapping[str, Translator], default_locale: str) -> None:
+        if default_locale not in translators:
+            raise TranslationError(f"default locale {default_locale!r} has no {FTL_NAME}")
+        self._translators = dict(translators)
+        self.default_locale = default_locale
+
+    @property
+    def locales(self) -> tuple[str, ...]:
+        return tuple(self._translators)
+
+    def get(self, locale: str | None) -> Translator:
+        return self._translators.get(locale or "", self._translators[self.default_locale])
+
+    def locale_for(self, language_code: str | None) -> str:
+        """Telegram's language picks the first locale: Russian for `ru`, English otherwise."""
+        if language_code and language_code.lower().split("-")[0] == "ru" and "ru" in self:
+            return "ru"
+        return "en" if "en" in self else self.default_locale
+
+    def __contains__(self, locale: object) -> bool:
+        return locale in self._translators
+
+    def variants(self, key: str) -> frozenset[str]:
+        """The text of `key` in every locale, to recognise a tapped reply-keyboard button."""
+        return frozenset(translator(key) for translator in self._translators.values())
+
+
+def _message_ids(resource: Any) -> set[str]:
+    return {entry.id.name for entry in resource.body if hasattr(entry, "id") and entry.id}
+
+
+def load_translations(directory: Path, locales: Iterable[str], default_locale: str) -> Translations:
+    """Load and cross-check every locale: each must define exactly the same keys."""
+    translators: dict[str, Translator] = {}
+    keys: dict[str, set[str]] = {}
+    for locale in locales:
+        path = directory / locale / FTL_NAME
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise TranslationError(f"{path}: {error.strerror}") from error
+        resource: Any = FluentResource(source)
+        junk = [entry for entry in resource.body if type(entry).__name__ == "Junk"]
+        if junk:
+            start = junk[0].span.start if junk[0].span else 0
+            line = source.count("\n", 0, start) + 1
+            raise TranslationError(f"{path}:{line}: syntax error in Fluent message")
+        bundle = FluentBundle([locale], use_isolating=False)
+        bundle.add_resource(resource)
+        translators[locale] = Translator(locale, bundle)
+        keys[locale] = _message_ids(resource)
+    reference_locale, reference = next(iter(keys.items()))
+    for locale, ids in keys.items():
+        missing = sorted(reference - ids)
+        extra = sorted(ids - reference)
+        if missing or extra:
+            raise TranslationError(
+                f"{directory / locale / FTL_NAME}: differs from {reference_locale}: "
+                f"missing {missing}, extra {extra}"
+            )
+    return Translations(translators, default_locale)

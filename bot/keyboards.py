@@ -1,0 +1,265 @@
+"""Keyboards as pure functions of their texts and data; no handler builds markup inline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import (
+    NOT_SURE,
+    ArticleCallback,
+    BookingAction,
+    BookingCallback,
+    BookingField,
+    LanguageCallback,
+    NavCallback,
+    ReviewAction,
+    ReviewCallback,
+    ReviewsPageCallback,
+    Screen,
+    ServiceCallback,
+    TimeSlot,
+)
+from bot.content import ArticleSection, Service
+from bot.i18n import Translator
+
+
+def main_menu(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=t("menu-article")), KeyboardButton(text=t("menu-prices"))],
+            [KeyboardButton(text=t("menu-book")), KeyboardButton(text=t("menu-review"))],
+            [KeyboardButton(text=t("menu-reviews")), KeyboardButton(text=t("menu-language"))],
+        ],
+        resize_keyboard=True,
+        is_persistent=True,
+        input_field_placeholder=t("menu-placeholder"),
+    )
+
+
+def form_cancel(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=t("form-cancel-button"))]],
+        resize_keyboard=True,
+        input_field_placeholder=t("form-placeholder"),
+    )
+
+
+def phone_request(t: Translator) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=t("book-share-phone"), request_contact=True)],
+            [KeyboardButton(text=t("form-cancel-button"))],
+        ],
+        resize_keyboard=True,
+        input_field_placeholder=t("book-phone-placeholder"),
+    )
+
+
+def _nav_button(t: Translator, screen: Screen, key: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=t(key), callback_data=NavCallback(screen=screen).pack())
+
+
+def back_to_menu(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[_nav_button(t, Screen.MENU, "nav-menu")]])
+
+
+def article_sections(t: Translator, sections: Sequence[ArticleSection]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for section in sections:
+        builder.button(text=section.title, callback_data=ArticleCallback(section=section.id))
+    builder.adjust(1)
+    builder.row(_nav_button(t, Screen.BOOK, "nav-book"), _nav_button(t, Screen.MENU, "nav-menu"))
+    return builder.as_markup()
+
+
+def article_navigation(
+    t: Translator, previous: ArticleSection | None, following: ArticleSection | None
+) -> InlineKeyboardMarkup:
+    steps: list[InlineKeyboardButton] = []
+    if previous is not None:
+        steps.append(
+            InlineKeyboardButton(
+                text=t("article-previous"),
+                callback_data=ArticleCallback(section=previous.id).pack(),
+            )
+        )
+    if following is not None:
+        steps.append(
+            InlineKeyboardButton(
+                text=t("article-next"),
+                callback_data=ArticleCallback(section=following.id).pack(),
+            )
+        )
+    rows = [steps] if steps else []
+    rows.append(
+        [
+            _nav_button(t, Screen.ARTICLE, "article-sections"),
+            _nav_button(t, Screen.BOOK, "nav-book"),
+        ]
+    )
+    rows.append([_nav_button(t, Screen.MENU, "nav-menu")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def price_list(t: Translator, services: Sequence[Service]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for service in services:
+        builder.button(
+            text=t("prices-book-service", service=service.name),
+            callback_data=ServiceCallback(service=service.id),
+        )
+    builder.adjust(1)
+    builder.row(_nav_button(t, Screen.MENU, "nav-menu"))
+    return builder.as_markup()
+
+
+def service_choice(t: Translator, services: Sequence[Service]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for service in services:
+        builder.button(text=service.name, callback_data=ServiceCallback(service=service.id))
+    builder.button(text=t("book-service-not-sure"), callback_data=ServiceCallback(service=NOT_SURE))
+    builder.button(
+        text=t("form-cancel-button"), callback_data=BookingCallback(action=BookingAction.CANCEL)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def time_slots(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for slot in TimeSlot:
+        builder.button(
+            text=t(f"book-time-{slot.value}"),
+            callback_data=BookingCallback(action=BookingAction.TIME, value=slot.value),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def skip_button(t: Translator, callback_data: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=t("form-skip"), callback_data=callback_data)]]
+    )
+
+
+def consent(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=t("book-consent-agree"),
+                    callback_data=BookingCallback(action=BookingAction.AGREE).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=t("form-cancel-button"),
+                    callback_data=BookingCallback(action=BookingAction.CANCEL).pack(),
+                )
+            ],
+        ]
+    )
+
+
+def booking_confirm(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t("book-confirm-button"), callback_data=BookingCallback(action=BookingAction.CONFIRM)
+    )
+    builder.button(
+        text=t("book-edit-button"), callback_data=BookingCallback(action=BookingAction.EDIT)
+    )
+    builder.button(
+        text=t("form-cancel-button"), callback_data=BookingCallback(action=BookingAction.CANCEL)
+    )
+    builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+def booking_fields(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for field in BookingField:
+        builder.button(
+            text=t(f"book-field-{field.value}"),
+            callback_data=BookingCallback(action=BookingAction.FIELD, value=field.value),
+        )
+    builder.button(
+        text=t("book-edit-done"), callback_data=BookingCallback(action=BookingAction.CONFIRM)
+    )
+    builder.adjust(2, 2, 1, 1)
+    return builder.as_markup()
+
+
+def review_stars(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for stars in range(1, 6):
+        builder.button(
+            text="⭐" * stars, callback_data=ReviewCallback(action=ReviewAction.RATE, stars=stars)
+        )
+    builder.button(
+        text=t("form-cancel-button"), callback_data=ReviewCallback(action=ReviewAction.CANCEL)
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def review_signature(t: Translator, first_name: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=t("review-sign-as", name=first_name),
+                    callback_data=ReviewCallback(action=ReviewAction.SIGN).pack(),
+                )
+            ],
+            [
+                InlineKeyboardButton(
+                    text=t("review-sign-anonymous"),
+                    callback_data=ReviewCallback(action=ReviewAction.ANONYMOUS).pack(),
+                )
+            ],
+        ]
+    )
+
+
+def reviews_pages(t: Translator, page: int, pages: int) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    if pages > 1:
+        steps: list[InlineKeyboardButton] = []
+        if page > 0:
+            steps.append(
+                InlineKeyboardButton(
+                    text=t("reviews-newer"),
+                    callback_data=ReviewsPageCallback(page=page - 1).pack(),
+                )
+            )
+        if page < pages - 1:
+            steps.append(
+                InlineKeyboardButton(
+                    text=t("reviews-older"),
+                    callback_data=ReviewsPageCallback(page=page + 1).pack(),
+                )
+            )
+        rows.append(steps)
+    rows.append([_nav_button(t, Screen.REVIEW, "menu-review")])
+    rows.append([_nav_button(t, Screen.MENU, "nav-menu")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def languages(t: Translator, locales: Sequence[str]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for locale in locales:
+        builder.button(
+            text=t(f"language-name-{locale}"), callback_data=LanguageCallback(locale=locale)
+        )
+    builder.adjust(len(locales))
+    builder.row(_nav_button(t, Screen.MENU, "nav-menu"))
+    return builder.as_markup()

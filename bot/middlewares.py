@@ -1,0 +1,43 @@
+"""Middlewares: the user's language for every update."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+
+from bot.i18n import Translations
+from storage import Repository
+
+
+class LocaleMiddleware(BaseMiddleware):
+    """Puts `t` (the user's translator) and `locale` into handler data.
+
+    A new user's language comes from Telegram and is stored at once, so that the choice
+    stays the same even if Telegram's language setting changes later.
+    """
+
+    def __init__(self, repository: Repository, translations: Translations) -> None:
+        self._repository = repository
+        self._translations = translations
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        locale = self._translations.default_locale
+        if user is not None and not user.is_bot:
+            stored = await self._repository.get_user_locale(user.id)
+            if stored in self._translations:
+                locale = str(stored)
+            else:
+                locale = self._translations.locale_for(user.language_code)
+                await self._repository.set_user_locale(user.id, locale)
+        data["locale"] = locale
+        data["t"] = self._translations.get(locale)
+        return await handler(event, data)

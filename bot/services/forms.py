@@ -1,0 +1,59 @@
+"""Validation of what patients type into forms, independent of Telegram."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+# Bumped whenever the consent text changes, so that the stored version says what was agreed to.
+CONSENT_VERSION = "2026-11-25"
+
+NAME_MAX = 100
+TIME_MAX = 100
+COMPLAINT_MAX = 1000
+REVIEW_MAX = 1000
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+class TextProblem(StrEnum):
+    EMPTY = "empty"
+    TOO_SHORT = "too-short"
+    TOO_LONG = "too-long"
+    NO_LETTERS = "no-letters"
+
+
+@dataclass(frozen=True, slots=True)
+class TextRule:
+    min_length: int
+    max_length: int
+    need_letters: bool  # names must have letters; times and complaints may be digits only
+
+    def check(self, raw: str | None) -> str | TextProblem:
+        """The cleaned text, or why it cannot be accepted."""
+        if raw is None:
+            return TextProblem.EMPTY
+        text = raw.strip()
+        if not text:
+            return TextProblem.EMPTY
+        if len(text) > self.max_length:
+            return TextProblem.TOO_LONG
+        if self.need_letters and not any(ch.isalpha() for ch in text):
+            return TextProblem.NO_LETTERS
+        if not any(ch.isalnum() for ch in text):
+            return TextProblem.NO_LETTERS
+        if len(text) < self.min_length:
+            return TextProblem.TOO_SHORT
+        return text
+
+
+# A name is one line; multi-line input is folded so that the card stays readable.
+NAME_RULE = TextRule(min_length=2, max_length=NAME_MAX, need_letters=True)
+TIME_RULE = TextRule(min_length=2, max_length=TIME_MAX, need_letters=False)
+COMPLAINT_RULE = TextRule(min_length=2, max_length=COMPLAINT_MAX, need_letters=False)
+REVIEW_RULE = TextRule(min_length=2, max_length=REVIEW_MAX, need_letters=False)
+
+
+def single_line(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()

@@ -1,0 +1,122 @@
+"""Configuration read from the environment and `.env`.
+
+The variable names are a public contract (README, `.env.example`): operators and
+deployment tools set them without reading the code.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{35}$")
+SUPPORTED_LOCALES: tuple[str, ...] = ("ru", "en")
+
+# What each setting expects, phrased for the one-line error an operator sees.
+EXPECTATIONS: dict[str, str] = {
+    "bot_token": "the token from @BotFather, shaped like 123456789:35-characters",
+    "manager_chat_id": (
+        "the numeric id of the managers' group, a negative number like -1001234567890"
+    ),
+    "manager_thread_id": "a positive forum topic id, or empty",
+    "admin_ids": "comma-separated numeric Telegram user ids, like 111,222",
+    "database_url": "sqlite:///path/to/file.db",
+    "telegram_api_url": "an http(s) URL of a Bot API server, like https://api.telegram.org",
+    "default_locale": "one of: " + ", ".join(SUPPORTED_LOCALES),
+}
+
+
+class Settings(BaseSettings):
+    """All settings of the bot; built once in `main()`, never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    bot_token: SecretStr
+    manager_chat_id: int
+    manager_thread_id: int | None = None
+    admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    database_url: str = "sqlite:///data/clinic.db"
+    telegram_api_url: str = "https://api.telegram.org"
+    default_locale: Literal["ru", "en"] = "ru"
+    outbox_poll_seconds: float = Field(default=5.0, gt=0)
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        if not TOKEN_PATTERN.match(value.get_secret_value().strip()):
+            raise ValueError("malformed token")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("manager_chat_id")
+    @classmethod
+    def _group_id(cls, value: int) -> int:
+        if value >= 0:
+            raise ValueError("a group id is negative")
+        return value
+
+    @field_validator("manager_thread_id", mode="before")
+    @classmethod
+    def _empty_thread(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("manager_thread_id")
+    @classmethod
+    def _positive_thread(cls, value: int | None) -> int | None:
+        if value is not None and value <= 0:
+            raise ValueError("a topic id is positive")
+        return value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_url(cls, value: str) -> str:
+        if not value.startswith("sqlite:///") or value == "sqlite:///":
+            raise ValueError("unsupported database url")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("not an http(s) url")
+        return value.rstrip("/")
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The database file, relative paths resolved against the working directory."""
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    def is_admin(self, user_id: int) -> bool:
+        return user_id in self.admin_ids
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One line per bad setting, naming the environment variable and what it expects."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        if field in seen:
+            continue
+        seen.add(field)
+        variable = field.upper()
+        expected = EXPECTATIONS.get(field, "a valid value")
+        problem = "is missing" if item["type"] == "missing" else "is invalid"
+        lines.append(f"Configuration error: {variable} {problem}; expected {expected}.")
+    return lines

@@ -1,0 +1,142 @@
+"""Message texts built from content, form data and translations (pure functions).
+
+Everything a patient typed passes through `html.quote` here, so no handler has to remember it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from aiogram import html
+
+from bot.callbacks import NOT_SURE
+from bot.content import LocaleContent
+from bot.i18n import Translator
+from bot.services.formatting import format_decimal, group_thousands
+from storage.models import NewRequest, NewReview, RatingSummary, Review
+
+# Three full-length reviews (1000 characters each) still fit in one 4096-character message.
+REVIEWS_PER_PAGE = 3
+
+
+def article_menu(t: Translator, content: LocaleContent) -> str:
+    return t("article-menu", title=content.article_title, intro=content.article_intro)
+
+
+def article_section(t: Translator, content: LocaleContent, index: int) -> str:
+    section = content.sections[index]
+    parts = [f"<b>{section.title}</b>", section.body.strip()]
+    if section.drugs:
+        parts.append(t("article-doctor-note"))
+    parts.append(t("article-position", current=index + 1, total=len(content.sections)))
+    return "\n\n".join(parts)
+
+
+def price(t: Translator, amount: int) -> str:
+    return t("price-from", amount=group_thousands(amount, t.locale))
+
+
+def price_list(t: Translator, content: LocaleContent) -> str:
+    lines = [f"<b>{content.prices_title}</b>", ""]
+    for service in content.services:
+        lines.append(f"• {service.name} — <b>{price(t, service.price_from)}</b>")
+    lines += ["", content.prices_note, "", f"<i>{content.region_note}</i>"]
+    return "\n".join(lines)
+
+
+def service_name(t: Translator, content: LocaleContent, service_id: str | None) -> str:
+    service = content.service(service_id) if service_id and service_id != NOT_SURE else None
+    return service.name if service else t("book-service-not-sure")
+
+
+@dataclass(frozen=True, slots=True)
+class BookingDraft:
+    """The form's data as the summary and the card need it."""
+
+    service_id: str | None
+    name: str
+    phone: str
+    preferred_time: str
+    complaint: str | None
+
+
+def booking_summary(t: Translator, content: LocaleContent, draft: BookingDraft) -> str:
+    return t(
+        "book-summary",
+        service=service_name(t, content, draft.service_id),
+        name=html.quote(draft.name),
+        phone=draft.phone,
+        time=html.quote(draft.preferred_time),
+        complaint=html.quote(draft.complaint) if draft.complaint else t("book-no-complaint"),
+    )
+
+
+def patient_link(user_id: int, full_name: str, username: str | None) -> str:
+    link = html.link(html.quote(full_name) or str(user_id), f"tg://user?id={user_id}")
+    return f"{link} (@{html.quote(username)})" if username else link
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def request_card(
+    t: Translator,
+    content: LocaleContent,
+    request_id: int,
+    request: NewRequest,
+    patient: str,
+) -> str:
+    """The manager chat's card; `t` and `content` are in the clinic's language."""
+    return t(
+        "card-request",
+        number=str(request_id),
+        service=service_name(t, content, request.service_id),
+        name=html.quote(request.name),
+        phone=request.phone,
+        time=html.quote(request.preferred_time),
+        complaint=html.quote(request.complaint) if request.complaint else t("book-no-complaint"),
+        patient=patient,
+        language=request.locale,
+        consent_version=request.consent_version,
+        consented_at=_timestamp(request.consented_at),
+    )
+
+
+def review_card(t: Translator, review_id: int, review: NewReview, patient: str) -> str:
+    return t(
+        "card-review",
+        number=str(review_id),
+        stars="⭐" * review.rating,
+        rating=review.rating,
+        author=html.quote(review.author) if review.author else t("review-anonymous"),
+        text=html.quote(review.text) if review.text else t("review-no-text"),
+        patient=patient,
+    )
+
+
+def _review_entry(t: Translator, review: Review) -> str:
+    author = html.quote(review.author) if review.author else t("review-anonymous")
+    header = f"{'⭐' * review.rating} <b>{author}</b>"
+    return f"{header}\n{html.quote(review.text)}" if review.text else header
+
+
+def reviews_page(
+    t: Translator, summary: RatingSummary, reviews: Sequence[Review], page: int, pages: int
+) -> str:
+    if summary.count == 0 or summary.average is None:
+        return t("reviews-empty")
+    head = t(
+        "reviews-summary",
+        average=format_decimal(summary.average, t.locale),
+        count=summary.count,
+    )
+    body = "\n\n".join(_review_entry(t, review) for review in reviews)
+    footer = t("reviews-page", page=page + 1, pages=pages) if pages > 1 else ""
+    return "\n\n".join(part for part in (head, body, footer) if part)
+
+
+def page_count(total: int, per_page: int = REVIEWS_PER_PAGE) -> int:
+    return max(1, -(-total // per_page))

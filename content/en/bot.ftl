@@ -1,0 +1,174 @@
+## Main menu
+menu-article = 📖 About osteoporosis
+menu-prices = 💳 Prices
+menu-book = 📝 Book a consultation
+menu-review = ✍️ Leave a review
+menu-reviews = ⭐ Reviews
+menu-language = 🌐 Language
+menu-placeholder = Choose a menu item
+menu-title = Main menu: choose what you need with the buttons below.
+
+start-greeting =
+    Hello, { $name }! 👋
+    I am the clinic's assistant bot. Here you can:
+    • read about osteoporosis: causes, symptoms, diagnosis and treatment;
+    • see the prices of our services;
+    • book a consultation;
+    • leave a review and read what other patients say.
+
+    Choose an item in the menu below.
+help-text =
+    <b>What I can do</b>
+    /menu — main menu
+    /prices — prices of services
+    /book — book a consultation
+    /review — leave a review
+    /reviews — read reviews
+    /cancel — cancel the form you are filling in
+    /help — this help
+
+    You can also use the menu buttons below.
+cancel-nothing = There is nothing to cancel. Here is the main menu.
+not-understood = I did not understand that. Please choose an item in the menu below.
+stale-button = This button is no longer active. Please open the screen again from the menu.
+error-generic = Sorry, something went wrong on our side. Please try again in a minute.
+
+## Commands ("/" menu)
+command-start = Start and main menu
+command-menu = Main menu
+command-prices = Prices of services
+command-book = Book a consultation
+command-review = Leave a review
+command-reviews = Read reviews
+command-help = Help
+command-cancel = Cancel the current form
+
+## Navigation
+nav-menu = 🏠 Main menu
+nav-book = 📝 Book a consultation
+
+## Article
+article-menu =
+    <b>{ $title }</b>
+
+    { $intro }
+
+    Choose a section:
+article-previous = ◀️ Back
+article-next = Next ▶️
+article-sections = 📚 Sections
+article-position = <i>Section { $current } of { $total }</i>
+article-doctor-note = ⚠️ <i>Medicines and doses are prescribed only by a doctor after an examination. Do not take them on your own.</i>
+
+## Prices
+price-from = from { $amount } ₽
+prices-book-service = 📝 Book: { $service }
+
+## Forms, shared
+form-cancel-button = ✖️ Cancel
+form-placeholder = Type your answer
+form-cancelled = The form was cancelled. Nothing was sent.
+form-skip = ⏭ Skip
+form-use-buttons = Please choose one of the buttons.
+form-use-buttons-above = Please use the buttons under the message above.
+form-text-expected = Please answer with a text message.
+form-problem-empty = The answer is empty. Please type it again.
+form-problem-too-short = That is too short. Please type a little more.
+form-problem-too-long = That is too long: at most { $limit } characters, please.
+form-problem-no-letters = Please answer in words, not only with emoji or symbols.
+
+## Consultation request
+book-intro = 📝 <b>Booking a consultation</b>
+    A few short questions, and the clinic's manager will call you back. You can cancel at any time.
+book-ask-service = Which service are you interested in?
+book-service-not-sure = 🤔 Not sure, I need advice
+book-service-chosen = Service: <b>{ $service }</b>
+book-ask-name = What is your name?
+book-ask-phone = Your phone number for the call back: tap «📱 Share my phone» or type it, e.g. +7 916 123-45-67.
+book-share-phone = 📱 Share my phone
+book-phone-placeholder = +7 916 123-45-67
+book-phone-invalid = That does not look like a phone number. Please type it with the country code, e.g. +7 916 123-45-67, or tap «📱 Share my phone».
+book-phone-saved = Phone: <b>{ $phone }</b> ✅
+book-ask-time = When is it convenient to call you? Choose an option or type your own, e.g. "weekdays after 18:00".
+book-time-morning = 🌅 Morning (9:00–12:00)
+book-time-afternoon = ☀️ Afternoon (12:00–17:00)
+book-time-evening = 🌆 Evening (17:00–20:00)
+book-time-chosen = Preferred time: <b>{ $time }</b>
+book-ask-complaint = Briefly describe what bothers you (optional), or tap «Skip».
+book-complaint-skipped = Complaint: skipped.
+book-ask-consent =
+    <b>Consent to the processing of personal data</b>
+
+    To book the consultation, the clinic stores and processes your name, phone number, preferred time and complaint in order to contact you and arrange the appointment. The data is not passed on to third parties. You can ask for it to be erased at any time.
+
+    <i>Consent text, version { $version }</i>
+book-consent-agree = ✅ I agree
+book-consent-required = Without consent we cannot accept the request. Tap «✅ I agree» or «✖️ Cancel».
+book-summary =
+    <b>Please check your request</b>
+
+    Service: { $service }
+    Name: { $name }
+    Phone: { $phone }
+    Preferred time: { $time }
+    Complaint: { $complaint }
+book-no-complaint = —
+book-confirm-button = ✅ Confirm
+book-edit-button = ✏️ Edit
+book-edit-done = ⬅️ Back to the summary
+book-field-service = Service
+book-field-name = Name
+book-field-phone = Phone
+book-field-time = Time
+book-field-complaint = Complaint
+book-restart = The form was interrupted. Please start again with «📝 Book a consultation».
+book-done =
+    ✅ Thank you! Your request <b>No. { $number }</b> has been received.
+    The clinic's manager will call you at the time you chose.
+
+## Reviews
+review-ask-rating = How would you rate the clinic? Choose from 1 to 5 stars.
+review-rated = Your rating: { $stars }
+review-ask-text = Tell us in a few words about your experience, or tap «Skip».
+review-ask-signature = How should we sign your review?
+review-sign-as = ✍️ As { $name }
+review-sign-anonymous = 🙈 Anonymously
+review-done = 🙏 Thank you for your review! It will be published after moderation.
+review-anonymous = Anonymous
+review-no-text = (no text)
+reviews-empty = There are no published reviews yet. Be the first to leave one!
+reviews-summary = ⭐ <b>{ $average } of 5</b> from { $count ->
+        [one] { $count } rating
+       *[other] { $count } ratings
+    }
+reviews-page = <i>Page { $page } of { $pages }</i>
+reviews-newer = ◀️ Newer
+reviews-older = Older ▶️
+
+## Language
+language-choose = Choose the language:
+language-set = ✅ The language is now English.
+language-name-ru = 🇷🇺 Русский
+language-name-en = 🇬🇧 English
+
+## Manager chat cards (shown in the clinic's language)
+card-request =
+    🆕 <b>Consultation request No. { $number }</b>
+
+    Service: { $service }
+    Name: { $name }
+    Phone: { $phone }
+    Preferred time: { $time }
+    Complaint: { $complaint }
+
+    Patient: { $patient }
+    Language: { $language }
+    Consent: version { $consent_version }, { $consented_at }
+card-review =
+    📝 <b>New review No. { $number }</b> (awaiting moderation)
+
+    Rating: { $stars } ({ $rating }/5)
+    Signed: { $author }
+    Text: { $text }
+
+    Patient: { $patient }
