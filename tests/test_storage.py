@@ -78,7 +78,7 @@ async def test_failing_card_rolls_back_the_request(tmp_path: Path) -> None:
         assert await repo.get_request(1) is None
         assert await repo.pending_outbox_count() == 0
         # The repository stays usable after the rollback.
-        assert await repo.create_request(_request(), _card("request")) == 1  # type: ignore[arg-type]
+        assert await repo.create_request(_request(), _card("request")) == 1
     finally:
         await repo.close()
 
