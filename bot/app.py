@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -10,6 +13,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bot import errors
 from bot.commands import register_commands
@@ -20,8 +24,7 @@ from bot.i18n import Translations, load_translations
 from bot.middlewares import LocaleMiddleware
 from bot.outbox import OutboxSender
 from bot.settings import SUPPORTED_LOCALES, Settings
-from bot.throttle import PerUserSerialMiddleware
-from storage import Repository, open_repository
+from storage import Repository, SqliteRepository, open_repository
 from storage.models import NewReview
 
 logger = logging.getLogger(__name__)
@@ -80,6 +83,9 @@ def create_dispatcher(
     """A fresh dispatcher with fresh routers; services travel as workflow data."""
     dispatcher = Dispatcher(
         storage=storage if storage is not None else RepositoryStorage(repository),
+        # One update at a time per chat and user: a double tap on "Confirm" sees the
+        # finished form instead of racing it.
+        events_isolation=SimpleEventIsolation(),
         settings=settings,
         repository=repository,
         content=content,
@@ -88,7 +94,6 @@ def create_dispatcher(
         if outbox is not None
         else OutboxSender(repository, poll_seconds=settings.outbox_poll_seconds),
     )
-    dispatcher.update.outer_middleware(PerUserSerialMiddleware())
     dispatcher.update.outer_middleware(LocaleMiddleware(repository, translations))
     dispatcher.include_router(errors.create_router(translations))
     dispatcher.include_routers(*create_routers(translations))
@@ -97,19 +102,57 @@ def create_dispatcher(
     return dispatcher
 
 
+@dataclass
+class Application:
+    """The bot with its services, started and stopped as one piece (by `main` and by tests)."""
+
+    settings: Settings
+    repository: SqliteRepository
+    bot: Bot
+    dispatcher: Dispatcher
+
+    @classmethod
+    async def create(
+        cls,
+        settings: Settings,
+        *,
+        outbox_factory: Callable[[Repository], OutboxSender] | None = None,
+    ) -> Application:
+        content, translations = load_texts(settings)
+        repository = open_repository(settings.database_url)
+        await repository.open()
+        dispatcher = create_dispatcher(
+            settings,
+            repository=repository,
+            content=content,
+            translations=translations,
+            outbox=outbox_factory(repository) if outbox_factory else None,
+        )
+        return cls(settings, repository, create_bot(settings), dispatcher)
+
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
+        """Long polling until stopped; deletes a webhook first, as getUpdates needs."""
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.dispatcher.start_polling(
+            self.bot,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            handle_signals=handle_signals,
+            close_bot_session=False,
+        )
+
+    async def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # "Polling is not started": nothing to stop
+            await self.dispatcher.stop_polling()
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.repository.close()
+
+
 async def run_polling(settings: Settings) -> None:
     """Start with long polling until interrupted."""
-    content, translations = load_texts(settings)
-    repository = open_repository(settings.database_url)
-    await repository.open()
-    bot = create_bot(settings)
-    dispatcher = create_dispatcher(
-        settings, repository=repository, content=content, translations=translations
-    )
+    application = await Application.create(settings)
     try:
-        # aiogram does not remove a webhook itself, and getUpdates is refused while one is set.
-        await bot.delete_webhook(drop_pending_updates=False)
-        await dispatcher.start_polling(bot, allowed_updates=dispatcher.resolve_used_update_types())
+        await application.run_polling()
     finally:
-        await bot.session.close()
-        await repository.close()
+        await application.close()

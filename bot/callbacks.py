@@ -26,6 +26,12 @@ class ArticleCallback(CallbackData, prefix="a"):
     section: str
 
 
+class PriceBookCallback(CallbackData, prefix="pb"):
+    """A price list's "Book" button: starts a new request with that service chosen."""
+
+    service: str
+
+
 class ServiceCallback(CallbackData, prefix="svc"):
     """Choose a service for a request; `NOT_SURE` when the patient leaves it to the clinic."""
 

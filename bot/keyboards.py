@@ -20,6 +20,7 @@ from bot.callbacks import (
     BookingField,
     LanguageCallback,
     NavCallback,
+    PriceBookCallback,
     ReviewAction,
     ReviewCallback,
     ReviewsPageCallback,
@@ -114,7 +115,7 @@ def price_list(t: Translator, services: Sequence[Service]) -> InlineKeyboardMark
     for service in services:
         builder.button(
             text=t("prices-book-service", service=service.name),
-            callback_data=ServiceCallback(service=service.id),
+            callback_data=PriceBookCallback(service=service.id),
         )
     builder.adjust(1)
     builder.row(_nav_button(t, Screen.MENU, "nav-menu"))

@@ -14,6 +14,7 @@ from storage.models import (
     PendingMessage,
     RatingSummary,
     Review,
+    ReviewStatus,
 )
 
 CardRenderer = Callable[[int], OutboxMessage]
@@ -38,6 +39,8 @@ class Repository(Protocol):
     async def seed_reviews(self, reviews: Sequence[NewReview]) -> bool: ...
 
     async def published_reviews(self, offset: int, limit: int) -> list[Review]: ...
+
+    async def set_review_status(self, review_id: int, status: ReviewStatus) -> bool: ...
 
     async def rating_summary(self) -> RatingSummary: ...
 

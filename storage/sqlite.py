@@ -239,6 +239,13 @@ class SqliteRepository:
             row = await cur.fetchone()
         return self._review(row) if row else None
 
+    async def set_review_status(self, review_id: int, status: ReviewStatus) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE reviews SET status = ? WHERE id = ?", (status.value, review_id)
+            )
+        return cursor.rowcount > 0
+
     async def rating_summary(self) -> RatingSummary:
         async with self._conn.execute(
             "SELECT COUNT(*), AVG(rating) FROM reviews WHERE status = ?",

@@ -19,6 +19,7 @@ from bot.callbacks import (
     BookingCallback,
     BookingField,
     NavCallback,
+    PriceBookCallback,
     Screen,
     ServiceCallback,
     TimeSlot,
@@ -184,7 +185,22 @@ def create_router(translations: Translations) -> Router:
         if isinstance(callback.message, Message):
             await _start(callback.message, state, content, t, service=None)
 
-    @router.callback_query(ServiceCallback.filter())
+    @router.callback_query(PriceBookCallback.filter())
+    async def book_from_price_list(
+        callback: CallbackQuery,
+        callback_data: PriceBookCallback,
+        state: FSMContext,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        if content.for_locale(t.locale).service(callback_data.service) is None:
+            await answer_quietly(callback, t("stale-button"))
+            return
+        await answer_quietly(callback)
+        if isinstance(callback.message, Message):
+            await _start(callback.message, state, content, t, service=callback_data.service)
+
+    @router.callback_query(BookingForm.service, ServiceCallback.filter())
     async def choose_service(
         callback: CallbackQuery,
         callback_data: ServiceCallback,
@@ -197,18 +213,13 @@ def create_router(translations: Translations) -> Router:
         if service != NOT_SURE and local.service(service) is None:
             await answer_quietly(callback, t("stale-button"))
             return
-        await answer_quietly(callback)
-        if not isinstance(callback.message, Message):
-            return
-        if await state.get_state() != BookingForm.service:
-            # A "Book" button of the price list: a new request with that service chosen.
-            await _start(callback.message, state, content, t, service=service)
-            return
         await state.update_data(service=service)
         await show(
             callback, t("book-service-chosen", service=views.service_name(t, local, service))
         )
-        await _next_step(callback.message, state, content, t, BookingForm.name)
+        await answer_quietly(callback)
+        if isinstance(callback.message, Message):
+            await _next_step(callback.message, state, content, t, BookingForm.name)
 
     @router.message(BookingForm.service)
     async def service_expected(message: Message, content: Content, t: Translator) -> None:

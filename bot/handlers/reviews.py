@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -193,7 +193,9 @@ def create_router(translations: Translations) -> Router:
     async def signature_expected(message: Message, t: Translator) -> None:
         await message.answer(t("form-use-buttons-above"))
 
-    @router.callback_query(ReviewForm, ReviewCallback.filter(F.action == ReviewAction.CANCEL))
+    @router.callback_query(
+        StateFilter(ReviewForm), ReviewCallback.filter(F.action == ReviewAction.CANCEL)
+    )
     async def cancel(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
         await state.clear()
         await remove_buttons(callback)

@@ -1,0 +1,66 @@
+"""Small steps of a patient's conversation, shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.emulator import FakeTelegramServer, FakeUser
+
+
+async def say(server: FakeTelegramServer, user: FakeUser, text: str, expect: str) -> dict[str, Any]:
+    """Send a text and wait for the bot's message containing `expect`."""
+    since = server.mark()
+    server.send_text(user, text)
+    return await server.wait_for_message(user.id, expect, since=since)
+
+
+async def tap(
+    server: FakeTelegramServer, user: FakeUser, button: str, expect: str
+) -> dict[str, Any]:
+    """Tap a reply-keyboard button and wait for the answer containing `expect`."""
+    since = server.mark()
+    server.tap_reply_button(user, button)
+    return await server.wait_for_message(user.id, expect, since=since)
+
+
+async def press(
+    server: FakeTelegramServer, user: FakeUser, button: str, expect: str
+) -> dict[str, Any]:
+    """Press an inline button of the latest message that has it, and wait for `expect`."""
+    since = server.mark()
+    server.press_button(user, button)
+    return await server.wait_for_message(user.id, expect, since=since)
+
+
+def reply_keyboard(server: FakeTelegramServer, chat_id: int) -> list[str]:
+    """Texts of the reply keyboard the bot last sent to this chat."""
+    for call in reversed(server.calls_of("sendMessage")):
+        markup = call.params.get("reply_markup")
+        if (
+            call.params.get("chat_id") == chat_id
+            and isinstance(markup, dict)
+            and "keyboard" in markup
+        ):
+            return [button["text"] for row in markup["keyboard"] for button in row]
+    return []
+
+
+def manager_cards(server: FakeTelegramServer, chat_id: int) -> list[dict[str, Any]]:
+    return [
+        call.params
+        for call in server.calls_of("sendMessage")
+        if call.ok and call.params.get("chat_id") == chat_id
+    ]
+
+
+async def patient(
+    server: FakeTelegramServer, user_id: int, first_name: str, **details: Any
+) -> FakeUser:
+    """A patient who has opened the bot with /start and sees the main menu."""
+    user = server.private_user(user_id, first_name, **details)
+    since = server.mark()
+    server.send_text(user, "/start")
+    await server.wait_for_call(
+        "sendMessage", lambda call: call.params.get("chat_id") == user_id, since=since
+    )
+    return user
