@@ -392,10 +392,16 @@ async def test_dispatcher_polling_echo_and_buttons(server: FakeTelegramServer) -
         polls = server.calls_of("getUpdates")
         assert polls[0].params["timeout"] == 5
         assert polls[0].params["allowed_updates"] == ["callback_query", "message"]
+        # The held long poll is listed on arrival (so tests can see the bot is polling).
+        held = await server.wait_for_call("getUpdates", lambda c: not c.done, timeout=1)
+        assert held.result is None
     finally:
         await dp.stop_polling()
         await polling
         await bot.session.close()
+    # The client went away: the server drops the held poll instead of waiting it out.
+    await server.wait_for_call("getUpdates", lambda c: c is held and c.done, timeout=2)
+    assert held.description == "abandoned: the client disconnected"
 
 
 @pytest.mark.asyncio
