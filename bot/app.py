@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, html
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -22,8 +21,9 @@ from bot.fsm import RepositoryStorage
 from bot.handlers import create_routers
 from bot.i18n import Translations, load_translations
 from bot.middlewares import LocaleMiddleware
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.settings import SUPPORTED_LOCALES, Settings
+from bot.staff import StaffDirectory
 from storage import Repository, SqliteRepository, open_repository
 from storage.models import NewReview
 
@@ -77,10 +77,26 @@ def create_dispatcher(
     repository: Repository,
     content: Content,
     translations: Translations,
-    outbox: OutboxSender | None = None,
+    timing: OutboxTiming | None = None,
     storage: BaseStorage | None = None,
 ) -> Dispatcher:
     """A fresh dispatcher with fresh routers; services travel as workflow data."""
+    clinic_t = translations.get(settings.default_locale)
+
+    async def alert(bot: Bot, error: str, pending: int) -> None:
+        await alert_admins(
+            bot,
+            settings.admin_ids,
+            clinic_t("outbox-alert", error=html.quote(error), count=pending),
+        )
+
+    outbox = OutboxSender(
+        repository,
+        timing=timing or OutboxTiming(poll_seconds=settings.outbox_poll_seconds),
+        topics=settings.manager_topics,
+        topic_title=lambda name, user_id: clinic_t("topic-title", name=name, id=str(user_id)),
+        alert=alert,
+    )
     dispatcher = Dispatcher(
         storage=storage if storage is not None else RepositoryStorage(repository),
         # One update at a time per chat and user: a double tap on "Confirm" sees the
@@ -90,13 +106,12 @@ def create_dispatcher(
         repository=repository,
         content=content,
         translations=translations,
-        outbox=outbox
-        if outbox is not None
-        else OutboxSender(repository, poll_seconds=settings.outbox_poll_seconds),
+        outbox=outbox,
+        staff=StaffDirectory(settings),
     )
     dispatcher.update.outer_middleware(LocaleMiddleware(repository, translations))
     dispatcher.include_router(errors.create_router(translations))
-    dispatcher.include_routers(*create_routers(translations))
+    dispatcher.include_routers(*create_routers(settings, translations))
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
     return dispatcher
@@ -116,7 +131,7 @@ class Application:
         cls,
         settings: Settings,
         *,
-        outbox_factory: Callable[[Repository], OutboxSender] | None = None,
+        timing: OutboxTiming | None = None,
     ) -> Application:
         content, translations = load_texts(settings)
         repository = open_repository(settings.database_url)
@@ -126,7 +141,7 @@ class Application:
             repository=repository,
             content=content,
             translations=translations,
-            outbox=outbox_factory(repository) if outbox_factory else None,
+            timing=timing,
         )
         return cls(settings, repository, create_bot(settings), dispatcher)
 

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
 
+from storage.models import RequestStatus, ReviewStatus
+
 
 class Screen(StrEnum):
     MENU = "menu"
@@ -89,3 +91,16 @@ class ReviewsPageCallback(CallbackData, prefix="rp"):
 
 class LanguageCallback(CallbackData, prefix="lang"):
     locale: str
+
+
+class StatusCallback(CallbackData, prefix="st"):
+    """A status button of a request card; `was` is the status the card showed when pressed."""
+
+    request: int
+    new: RequestStatus
+    was: RequestStatus
+
+
+class ModerationCallback(CallbackData, prefix="md"):
+    review: int
+    status: ReviewStatus

@@ -19,6 +19,7 @@ from bot.callbacks import (
     BookingCallback,
     BookingField,
     LanguageCallback,
+    ModerationCallback,
     NavCallback,
     PriceBookCallback,
     ReviewAction,
@@ -26,10 +27,21 @@ from bot.callbacks import (
     ReviewsPageCallback,
     Screen,
     ServiceCallback,
+    StatusCallback,
     TimeSlot,
 )
 from bot.content import ArticleSection, Service
 from bot.i18n import Translator
+from storage.models import RequestStatus, ReviewStatus
+
+REQUEST_STATUS_BUTTONS: tuple[RequestStatus, ...] = (
+    RequestStatus.TAKEN,
+    RequestStatus.CALLED,
+    RequestStatus.BOOKED,
+    RequestStatus.NO_ANSWER,
+    RequestStatus.CANCELLED,
+    RequestStatus.SPAM,
+)
 
 
 def main_menu(t: Translator) -> ReplyKeyboardMarkup:
@@ -263,4 +275,30 @@ def languages(t: Translator, locales: Sequence[str]) -> InlineKeyboardMarkup:
         )
     builder.adjust(len(locales))
     builder.row(_nav_button(t, Screen.MENU, "nav-menu"))
+    return builder.as_markup()
+
+
+def request_card(t: Translator, request_id: int, current: RequestStatus) -> InlineKeyboardMarkup:
+    """Status buttons of a request card in the manager chat; the current status is marked."""
+    builder = InlineKeyboardBuilder()
+    for status in REQUEST_STATUS_BUTTONS:
+        label = t(f"status-button-{status.value}")
+        builder.button(
+            text=f"• {label} •" if status == current else label,
+            callback_data=StatusCallback(request=request_id, new=status, was=current),
+        )
+    builder.adjust(3, 3)
+    return builder.as_markup()
+
+
+def review_card(t: Translator, review_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t("moderation-button-publish"),
+        callback_data=ModerationCallback(review=review_id, status=ReviewStatus.PUBLISHED),
+    )
+    builder.button(
+        text=t("moderation-button-hide"),
+        callback_data=ModerationCallback(review=review_id, status=ReviewStatus.HIDDEN),
+    )
     return builder.as_markup()

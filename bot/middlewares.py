@@ -1,12 +1,14 @@
-"""Middlewares: the user's language for every update."""
+"""Middlewares: the user's language for every update, and bans."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.i18n import Translations
 from storage import Repository
@@ -41,3 +43,32 @@ class LocaleMiddleware(BaseMiddleware):
         data["locale"] = locale
         data["t"] = self._translations.get(locale)
         return await handler(event, data)
+
+
+class BanMiddleware(BaseMiddleware):
+    """A banned patient's messages are ignored; an attempt to start a form is refused politely."""
+
+    def __init__(self, translations: Translations) -> None:
+        self._form_triggers = (
+            translations.variants("menu-book")
+            | translations.variants("menu-review")
+            | {"/book", "/review"}
+        )
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user: User | None = data.get("event_from_user")
+        repository: Repository = data["repository"]
+        if user is None or not await repository.is_banned(user.id):
+            return await handler(event, data)
+        t = data["t"]
+        if isinstance(event, CallbackQuery):
+            with contextlib.suppress(TelegramBadRequest):
+                await event.answer(t("banned-refusal"), show_alert=True)
+        elif isinstance(event, Message) and (event.text or "").split("@")[0] in self._form_triggers:
+            await event.answer(t("banned-refusal"))
+        return None

@@ -1,8 +1,9 @@
-"""Delivery of stored cards to the manager chat.
+"""Delivery of stored messages to the manager chat.
 
-Requests and reviews are written together with their outbox row, so a card exists as long
-as its request does; this sender only moves rows from "pending" to "sent". Delivery is
-at-least-once: a crash between Telegram's answer and marking the row sent repeats the card.
+Requests, reviews and patients' messages are written together with their outbox row, so a
+card exists as long as its request does; this sender only moves rows from "pending" to
+"sent". Delivery is at-least-once: a crash between Telegram's answer and marking the row
+sent repeats that one message after the restart, and never drops one.
 """
 
 from __future__ import annotations
@@ -12,26 +13,67 @@ import contextlib
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
+    TelegramBadRequest,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
 from storage import Repository
-from storage.models import PendingMessage
+from storage.models import OutboxMessage, PendingMessage
 from storage.sqlite import Clock, utc_now
 
 logger = logging.getLogger(__name__)
 
-GROUP_MESSAGES_PER_MINUTE = 20  # Telegram's limit for one group
 BATCH = 50
+TOPIC_GONE_MARKERS = ("message thread not found", "topic_deleted", "topic_id_invalid")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxTiming:
+    """Retry and pacing parameters; tests shrink them to compress minutes into seconds."""
+
+    poll_seconds: float = 5.0
+    retry_base_seconds: float = 1.0
+    max_backoff_seconds: float = 300.0
+    # Telegram allows about 20 messages a minute into one group and 30 a second overall.
+    per_chat_limit: int = 20
+    per_chat_window_seconds: float = 60.0
+    overall_per_second: int = 30
+
+
+class SlidingWindow:
+    """At most `limit` events in any `window` seconds; `acquire` waits for a free slot."""
+
+    def __init__(
+        self, limit: int, window: float, sleep: Callable[[float], Awaitable[None]]
+    ) -> None:
+        self._limit = limit
+        self._window = window
+        self._sleep = sleep
+        self._events: deque[float] = deque()
+
+    async def acquire(self) -> None:
+        while True:
+            now = time.monotonic()
+            while self._events and now - self._events[0] >= self._window:
+                self._events.popleft()
+            if len(self._events) < self._limit:
+                self._events.append(now)
+                return
+            await self._sleep(self._window - (now - self._events[0]))
+
+
+Alert = Callable[[Bot, str, int], Awaitable[None]]
+"""Tells staff privately that the manager chat refuses messages: (bot, error, pending)."""
 
 
 class OutboxSender:
@@ -41,24 +83,30 @@ class OutboxSender:
         self,
         repository: Repository,
         *,
-        poll_seconds: float = 5.0,
-        retry_base_seconds: float = 1.0,
-        max_backoff_seconds: float = 300.0,
-        per_chat_per_minute: int = GROUP_MESSAGES_PER_MINUTE,
+        timing: OutboxTiming | None = None,
+        topics: bool = False,
+        topic_title: Callable[[str, int], str] = lambda name, user_id: f"{name} · {user_id}",
+        alert: Alert | None = None,
         clock: Clock = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._repository = repository
-        self._poll_seconds = poll_seconds
-        self._retry_base = retry_base_seconds
-        self._max_backoff = max_backoff_seconds
-        self._per_chat = per_chat_per_minute
+        self._timing = timing or OutboxTiming()
+        self._topics = topics
+        self._topic_title = topic_title
+        self._alert = alert
         self._clock = clock
         self._sleep = sleep
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._sent_at: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._last_logged_error: str | None = None
+        self._per_chat: defaultdict[int, SlidingWindow] = defaultdict(
+            lambda: SlidingWindow(
+                self._timing.per_chat_limit, self._timing.per_chat_window_seconds, sleep
+            )
+        )
+        self._overall = SlidingWindow(self._timing.overall_per_second, 1.0, sleep)
+        self._failing_since_error: str | None = None
+        self._alerted = False
 
     def wake(self) -> None:
         """Called after a new row is written, so it goes out now rather than at the next poll."""
@@ -84,7 +132,7 @@ class OutboxSender:
                 raise
             except Exception:
                 logger.exception("Outbox pass failed; retrying")
-                delay = self._poll_seconds
+                delay = self._timing.poll_seconds
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
@@ -92,9 +140,9 @@ class OutboxSender:
     async def _idle_delay(self) -> float:
         next_attempt = await self._repository.next_outbox_attempt()
         if next_attempt is None:
-            return self._poll_seconds
+            return self._timing.poll_seconds
         seconds = (next_attempt - self._clock()).total_seconds()
-        return min(max(seconds, 0.0), self._poll_seconds)
+        return min(max(seconds, 0.0), self._timing.poll_seconds)
 
     async def deliver_due(self, bot: Bot) -> int:
         """Send every due row in order; stop at the first failure so the chat keeps order."""
@@ -110,61 +158,140 @@ class OutboxSender:
 
     async def _deliver(self, bot: Bot, pending: PendingMessage) -> bool:
         message = pending.message
+        try:
+            message_id = await self._send(bot, message)
+        except TelegramRetryAfter as error:
+            await self._postpone(
+                bot,
+                pending,
+                f"429 Too Many Requests, retry after {error.retry_after} s",
+                float(error.retry_after),
+                permanent=False,
+            )
+            return False
+        except (TelegramNetworkError, TelegramServerError) as error:
+            await self._postpone(bot, pending, _describe(error), None, permanent=False)
+            return False
+        except TelegramAPIError as error:
+            # The chat is missing, the bot was removed, or the message is refused: staff must
+            # act, and retrying slowly lets delivery resume by itself once they have.
+            await self._postpone(bot, pending, _describe(error), None, permanent=True)
+            return False
+        await self._repository.mark_outbox_sent(pending.id, message_id)
+        if self._failing_since_error is not None:
+            logger.info("Manager chat reachable again; outbox delivery resumed")
+            self._failing_since_error = None
+            self._alerted = False
+        logger.info("Delivered %s %d to the manager chat", message.kind, message.ref_id)
+        return True
+
+    async def _send(self, bot: Bot, message: OutboxMessage) -> int:
+        thread_id = message.thread_id
+        if self._topics and message.patient_id is not None:
+            thread_id = await self._topic(bot, message)
+        try:
+            return await self._send_once(bot, message, thread_id)
+        except TelegramBadRequest as error:
+            gone = any(marker in error.message.lower() for marker in TOPIC_GONE_MARKERS)
+            if not (self._topics and message.patient_id is not None and gone):
+                raise
+            # A manager deleted the patient's topic: open a new one and post there.
+            logger.info("Patient topic is gone; creating it again")
+            await self._repository.set_patient_topic(message.patient_id, None)
+            return await self._send_once(bot, message, await self._topic(bot, message))
+
+    async def _topic(self, bot: Bot, message: OutboxMessage) -> int:
+        assert message.patient_id is not None
+        topic_id, name = await self._repository.patient_topic(message.patient_id)
+        if topic_id is not None:
+            return topic_id
         await self._pace(message.chat_id)
+        topic = await bot.create_forum_topic(
+            message.chat_id, self._topic_title(name or "?", message.patient_id)[:128]
+        )
+        await self._repository.set_patient_topic(message.patient_id, topic.message_thread_id)
+        return topic.message_thread_id
+
+    async def _send_once(self, bot: Bot, message: OutboxMessage, thread_id: int | None) -> int:
+        reply = None
+        if message.thread_under_patient and message.patient_id is not None:
+            latest = await self._repository.latest_manager_message(
+                message.patient_id, message.chat_id
+            )
+            if latest is not None:
+                reply = ReplyParameters(
+                    message_id=latest.message_id, allow_sending_without_reply=True
+                )
         markup = (
             InlineKeyboardMarkup.model_validate_json(message.reply_markup)
             if message.reply_markup
             else None
         )
-        try:
-            result = await bot.send_message(
+        await self._pace(message.chat_id)
+        if message.copy_chat_id is not None and message.copy_message_id is not None:
+            copied = await bot.copy_message(
                 message.chat_id,
-                message.text,
-                message_thread_id=message.thread_id,
+                from_chat_id=message.copy_chat_id,
+                message_id=message.copy_message_id,
+                caption=message.text,
+                message_thread_id=thread_id,
+                reply_parameters=reply,
                 reply_markup=markup,
             )
-        except TelegramRetryAfter as error:
-            await self._postpone(
-                pending, f"429 retry after {error.retry_after}s", error.retry_after
-            )
-            return False
-        except (TelegramNetworkError, TelegramServerError) as error:
-            await self._postpone(pending, f"{type(error).__name__}: {error.message}", None)
-            return False
-        except TelegramAPIError as error:
-            # The chat is missing, the bot was removed, or the card is refused: staff must act,
-            # and retrying slowly lets delivery resume by itself once they have.
-            await self._postpone(pending, f"{type(error).__name__}: {error.message}", None)
-            return False
-        self._sent_at[message.chat_id].append(time.monotonic())
-        await self._repository.mark_outbox_sent(pending.id, result.message_id)
-        if self._last_logged_error is not None:
-            logger.info("Manager chat reachable again; outbox delivery resumed")
-            self._last_logged_error = None
-        logger.info("Delivered %s card %d to the manager chat", message.kind, message.ref_id)
-        return True
-
-    async def _postpone(
-        self, pending: PendingMessage, error: str, retry_after: float | None
-    ) -> None:
-        if retry_after is None:
-            delay = min(self._retry_base * 2**pending.attempts, self._max_backoff)
-        else:
-            delay = float(retry_after)
-        next_attempt = self._clock() + timedelta(seconds=delay)
-        await self._repository.mark_outbox_failed(pending.id, error, next_attempt)
-        if error != self._last_logged_error:
-            # Logged once per kind of failure, not once per retry.
-            logger.warning("Manager chat delivery failed (%s); retrying in %.0f s", error, delay)
-            self._last_logged_error = error
+            return copied.message_id
+        sent = await bot.send_message(
+            message.chat_id,
+            message.text,
+            message_thread_id=thread_id,
+            reply_parameters=reply,
+            reply_markup=markup,
+        )
+        return sent.message_id
 
     async def _pace(self, chat_id: int) -> None:
-        """Stay under Telegram's per-group limit: at most N messages in any 60 seconds."""
-        window = self._sent_at[chat_id]
-        while True:
-            now = time.monotonic()
-            while window and now - window[0] >= 60:
-                window.popleft()
-            if len(window) < self._per_chat:
-                return
-            await self._sleep(60 - (now - window[0]))
+        await self._per_chat[chat_id].acquire()
+        await self._overall.acquire()
+
+    async def _postpone(
+        self,
+        bot: Bot,
+        pending: PendingMessage,
+        error: str,
+        retry_after: float | None,
+        *,
+        permanent: bool,
+    ) -> None:
+        if retry_after is None:
+            delay = min(
+                self._timing.retry_base_seconds * 2**pending.attempts,
+                self._timing.max_backoff_seconds,
+            )
+        else:
+            delay = retry_after
+        await self._repository.mark_outbox_failed(
+            pending.id, error, self._clock() + timedelta(seconds=delay)
+        )
+        if error != self._failing_since_error:
+            # Logged once per kind of failure, not once per retry.
+            logger.warning("Manager chat delivery failed (%s); retrying in %.1f s", error, delay)
+            self._failing_since_error = error
+        if permanent and not self._alerted and self._alert is not None:
+            self._alerted = True
+            count = await self._repository.pending_outbox_count()
+            try:
+                await self._alert(bot, error, count)
+            except TelegramAPIError as alert_error:
+                logger.warning("Could not alert staff: %s", alert_error.message)
+
+
+def _describe(error: TelegramAPIError) -> str:
+    return f"{type(error).__name__}: {error.message}"
+
+
+async def alert_admins(bot: Bot, admin_ids: Sequence[int], text: str) -> None:
+    """Send an alert privately to each admin; one who never opened the bot is skipped."""
+    for admin_id in admin_ids:
+        try:
+            await bot.send_message(admin_id, text)
+        except TelegramAPIError as error:
+            logger.warning("Could not alert admin: %s", error.message)

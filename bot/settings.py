@@ -27,6 +27,9 @@ EXPECTATIONS: dict[str, str] = {
     "database_url": "sqlite:///path/to/file.db",
     "telegram_api_url": "an http(s) URL of a Bot API server, like https://api.telegram.org",
     "default_locale": "one of: " + ", ".join(SUPPORTED_LOCALES),
+    "staff_from_manager_chat": "true or false",
+    "manager_topics": "true or false",
+    "outbox_poll_seconds": "a positive number of seconds",
 }
 
 
@@ -44,6 +47,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///data/clinic.db"
     telegram_api_url: str = "https://api.telegram.org"
     default_locale: Literal["ru", "en"] = "ru"
+    staff_from_manager_chat: bool = True
+    manager_topics: bool = False
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("bot_token")

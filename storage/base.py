@@ -8,13 +8,18 @@ from typing import Any, Protocol
 
 from storage.models import (
     ConsultationRequest,
+    ManagerMessage,
     NewRequest,
     NewReview,
     OutboxMessage,
+    OutboxRow,
     PendingMessage,
     RatingSummary,
+    RequestEvent,
+    RequestStatus,
     Review,
     ReviewStatus,
+    StatusChange,
 )
 
 CardRenderer = Callable[[int], OutboxMessage]
@@ -57,6 +62,41 @@ class Repository(Protocol):
     ) -> None: ...
 
     async def pending_outbox_count(self) -> int: ...
+
+    async def outbox_overview(self, limit: int) -> tuple[int, list[OutboxRow]]: ...
+
+    async def enqueue(self, message: OutboxMessage) -> None: ...
+
+    async def change_request_status(
+        self,
+        request_id: int,
+        expected: RequestStatus,
+        new: RequestStatus,
+        staff_id: int,
+        staff_name: str,
+    ) -> StatusChange | None: ...
+
+    async def request_events(self, request_id: int) -> list[RequestEvent]: ...
+
+    async def moderate_review(
+        self, review_id: int, status: ReviewStatus, staff_name: str
+    ) -> Review | None: ...
+
+    async def manager_message(self, chat_id: int, message_id: int) -> ManagerMessage | None: ...
+
+    async def card_message(self, chat_id: int, kind: str, ref_id: int) -> ManagerMessage | None: ...
+
+    async def latest_manager_message(
+        self, patient_id: int, chat_id: int
+    ) -> ManagerMessage | None: ...
+
+    async def patient_topic(self, patient_id: int) -> tuple[int | None, str]: ...
+
+    async def set_patient_topic(self, patient_id: int, topic_id: int | None) -> None: ...
+
+    async def set_banned(self, patient_id: int, banned_by: int | None) -> None: ...
+
+    async def is_banned(self, patient_id: int) -> bool: ...
 
     async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]: ...
 

@@ -69,4 +69,41 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT NOT NULL
     );
     """,
+    # 2: the managers' side: request statuses with history, moderation, links between
+    # patients and the messages about them in the manager chat, forum topics, bans.
+    """
+    CREATE TABLE request_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        request_id INTEGER NOT NULL REFERENCES requests (id),
+        status TEXT NOT NULL,
+        staff_id INTEGER NOT NULL,
+        staff_name TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX request_events_request ON request_events (request_id, id);
+    ALTER TABLE reviews ADD COLUMN moderated_by TEXT;
+    ALTER TABLE reviews ADD COLUMN moderated_at TEXT;
+    ALTER TABLE outbox ADD COLUMN patient_id INTEGER;
+    ALTER TABLE outbox ADD COLUMN thread_under_patient INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN copy_chat_id INTEGER;
+    ALTER TABLE outbox ADD COLUMN copy_message_id INTEGER;
+    CREATE TABLE manager_messages (
+        chat_id INTEGER NOT NULL,
+        message_id INTEGER NOT NULL,
+        patient_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        ref_id INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (chat_id, message_id)
+    );
+    CREATE INDEX manager_messages_patient ON manager_messages (patient_id, chat_id, message_id);
+    CREATE TABLE patients (
+        user_id INTEGER PRIMARY KEY,
+        display_name TEXT NOT NULL DEFAULT '',
+        topic_id INTEGER,
+        banned_by INTEGER,
+        banned_at TEXT
+    );
+    """,
 )

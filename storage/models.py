@@ -9,6 +9,12 @@ from enum import StrEnum
 
 class RequestStatus(StrEnum):
     NEW = "new"
+    TAKEN = "taken"
+    CALLED = "called"
+    BOOKED = "booked"
+    NO_ANSWER = "noanswer"
+    CANCELLED = "cancelled"
+    SPAM = "spam"
 
 
 class ReviewStatus(StrEnum):
@@ -82,6 +88,14 @@ class OutboxMessage:
     thread_id: int | None
     text: str
     reply_markup: str | None = None
+    patient_id: int | None = None
+    # Posted as a reply to the patient's latest message in the manager chat (a relay).
+    thread_under_patient: bool = False
+    # A patient's photo, document or voice: copied from their chat, `text` as the caption.
+    copy_chat_id: int | None = None
+    copy_message_id: int | None = None
+    # The patient's display name, remembered for forum topics; not part of the outbox row.
+    patient_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +105,43 @@ class PendingMessage:
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestEvent:
+    request_id: int
+    status: RequestStatus
+    staff_id: int
+    staff_name: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """The outcome of a status button: applied, or refused because someone was faster."""
+
+    applied: bool
+    current: RequestStatus
+    last_event: RequestEvent | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerMessage:
+    """A message the bot posted in the manager chat about a patient (a card or a relay)."""
+
+    chat_id: int
+    message_id: int
+    patient_id: int
+    kind: str
+    ref_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    kind: str
+    ref_id: int
+    attempts: int
+    last_error: str | None
+    created_at: datetime

@@ -17,14 +17,18 @@ from storage.base import CardRenderer
 from storage.migrations import MIGRATIONS
 from storage.models import (
     ConsultationRequest,
+    ManagerMessage,
     NewRequest,
     NewReview,
     OutboxMessage,
+    OutboxRow,
     PendingMessage,
     RatingSummary,
+    RequestEvent,
     RequestStatus,
     Review,
     ReviewStatus,
+    StatusChange,
 )
 
 logger = logging.getLogger(__name__)
@@ -260,9 +264,16 @@ class SqliteRepository:
 
     async def _enqueue(self, db: aiosqlite.Connection, message: OutboxMessage) -> None:
         now = _to_text(self._clock())
+        if message.patient_id is not None:
+            await db.execute(
+                "INSERT INTO patients (user_id, display_name) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET display_name = excluded.display_name",
+                (message.patient_id, message.patient_name),
+            )
         await db.execute(
             "INSERT INTO outbox (kind, ref_id, chat_id, thread_id, text, reply_markup, "
-            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "patient_id, thread_under_patient, copy_chat_id, copy_message_id, "
+            "next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 message.kind,
                 message.ref_id,
@@ -270,10 +281,19 @@ class SqliteRepository:
                 message.thread_id,
                 message.text,
                 message.reply_markup,
+                message.patient_id,
+                int(message.thread_under_patient),
+                message.copy_chat_id,
+                message.copy_message_id,
                 now,
                 now,
             ),
         )
+
+    async def enqueue(self, message: OutboxMessage) -> None:
+        """A message to the manager chat that belongs to no new row (a patient's relay)."""
+        async with self._transaction() as db:
+            await self._enqueue(db, message)
 
     async def due_outbox(self, now: datetime, limit: int) -> list[PendingMessage]:
         """Pending rows in the order they were written, stopping at the first not yet due.
@@ -299,6 +319,10 @@ class SqliteRepository:
                         thread_id=row["thread_id"],
                         text=row["text"],
                         reply_markup=row["reply_markup"],
+                        patient_id=row["patient_id"],
+                        thread_under_patient=bool(row["thread_under_patient"]),
+                        copy_chat_id=row["copy_chat_id"],
+                        copy_message_id=row["copy_message_id"],
                     ),
                     attempts=row["attempts"],
                     next_attempt_at=next_attempt,
@@ -315,12 +339,22 @@ class SqliteRepository:
         return _from_text(row[0]) if row else None
 
     async def mark_outbox_sent(self, outbox_id: int, message_id: int | None) -> None:
+        """Mark delivered and remember the message, so replies to it reach the patient."""
+        now = _to_text(self._clock())
         async with self._transaction() as db:
             await db.execute(
                 "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, "
                 "attempts = attempts + 1, last_error = NULL WHERE id = ?",
-                (message_id, _to_text(self._clock()), outbox_id),
+                (message_id, now, outbox_id),
             )
+            if message_id is not None:
+                await db.execute(
+                    "INSERT OR REPLACE INTO manager_messages "
+                    "(chat_id, message_id, patient_id, kind, ref_id, text, created_at) "
+                    "SELECT chat_id, ?, patient_id, kind, ref_id, text, ? FROM outbox "
+                    "WHERE id = ? AND patient_id IS NOT NULL",
+                    (message_id, now, outbox_id),
+                )
 
     async def mark_outbox_failed(
         self, outbox_id: int, error: str, next_attempt_at: datetime
@@ -331,6 +365,27 @@ class SqliteRepository:
                 "WHERE id = ?",
                 (error[:500], _to_text(next_attempt_at), outbox_id),
             )
+
+    async def outbox_overview(self, limit: int) -> tuple[int, list[OutboxRow]]:
+        """How many rows wait, and the oldest of them with their last error."""
+        count = await self.pending_outbox_count()
+        async with self._conn.execute(
+            "SELECT id, kind, ref_id, attempts, last_error, created_at FROM outbox "
+            "WHERE status = 'pending' ORDER BY id LIMIT ?",
+            (limit,),
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return count, [
+            OutboxRow(
+                id=row["id"],
+                kind=row["kind"],
+                ref_id=row["ref_id"],
+                attempts=row["attempts"],
+                last_error=row["last_error"],
+                created_at=_from_text(row["created_at"]),
+            )
+            for row in rows
+        ]
 
     async def pending_outbox_count(self) -> int:
         async with self._conn.execute(
@@ -366,3 +421,141 @@ class SqliteRepository:
                 "updated_at = excluded.updated_at",
                 (key, json.dumps(data, ensure_ascii=False), _to_text(self._clock())),
             )
+
+    # --- managers: statuses, moderation, links to patients, topics, bans -------------------
+
+    async def _last_event(self, request_id: int) -> RequestEvent | None:
+        async with self._conn.execute(
+            "SELECT * FROM request_events WHERE request_id = ? ORDER BY id DESC LIMIT 1",
+            (request_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return self._event(row) if row else None
+
+    @staticmethod
+    def _event(row: aiosqlite.Row) -> RequestEvent:
+        return RequestEvent(
+            request_id=row["request_id"],
+            status=RequestStatus(row["status"]),
+            staff_id=row["staff_id"],
+            staff_name=row["staff_name"],
+            at=_from_text(row["at"]),
+        )
+
+    async def change_request_status(
+        self,
+        request_id: int,
+        expected: RequestStatus,
+        new: RequestStatus,
+        staff_id: int,
+        staff_name: str,
+    ) -> StatusChange | None:
+        """Compare-and-set: applied only if the request still has the status the card showed.
+
+        Of two managers pressing at once, the first wins; the second learns who it was.
+        """
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE requests SET status = ? WHERE id = ? AND status = ?",
+                (new.value, request_id, expected.value),
+            )
+            applied = cursor.rowcount > 0
+            if applied:
+                await db.execute(
+                    "INSERT INTO request_events (request_id, status, staff_id, staff_name, at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (request_id, new.value, staff_id, staff_name, _to_text(self._clock())),
+                )
+        request = await self.get_request(request_id)
+        if request is None:
+            return None
+        return StatusChange(
+            applied=applied, current=request.status, last_event=await self._last_event(request_id)
+        )
+
+    async def request_events(self, request_id: int) -> list[RequestEvent]:
+        async with self._conn.execute(
+            "SELECT * FROM request_events WHERE request_id = ? ORDER BY id", (request_id,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [self._event(row) for row in rows]
+
+    async def moderate_review(
+        self, review_id: int, status: ReviewStatus, staff_name: str
+    ) -> Review | None:
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE reviews SET status = ?, moderated_by = ?, moderated_at = ? WHERE id = ?",
+                (status.value, staff_name, _to_text(self._clock()), review_id),
+            )
+        return await self.get_review(review_id)
+
+    async def manager_message(self, chat_id: int, message_id: int) -> ManagerMessage | None:
+        async with self._conn.execute(
+            "SELECT * FROM manager_messages WHERE chat_id = ? AND message_id = ?",
+            (chat_id, message_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return self._manager_message(row) if row else None
+
+    async def card_message(self, chat_id: int, kind: str, ref_id: int) -> ManagerMessage | None:
+        async with self._conn.execute(
+            "SELECT * FROM manager_messages WHERE chat_id = ? AND kind = ? AND ref_id = ? "
+            "ORDER BY message_id DESC LIMIT 1",
+            (chat_id, kind, ref_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return self._manager_message(row) if row else None
+
+    async def latest_manager_message(self, patient_id: int, chat_id: int) -> ManagerMessage | None:
+        async with self._conn.execute(
+            "SELECT * FROM manager_messages WHERE patient_id = ? AND chat_id = ? "
+            "ORDER BY message_id DESC LIMIT 1",
+            (patient_id, chat_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return self._manager_message(row) if row else None
+
+    @staticmethod
+    def _manager_message(row: aiosqlite.Row) -> ManagerMessage:
+        return ManagerMessage(
+            chat_id=row["chat_id"],
+            message_id=row["message_id"],
+            patient_id=row["patient_id"],
+            kind=row["kind"],
+            ref_id=row["ref_id"],
+            text=row["text"],
+        )
+
+    async def patient_topic(self, patient_id: int) -> tuple[int | None, str]:
+        async with self._conn.execute(
+            "SELECT topic_id, display_name FROM patients WHERE user_id = ?", (patient_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return (row["topic_id"], row["display_name"]) if row else (None, "")
+
+    async def set_patient_topic(self, patient_id: int, topic_id: int | None) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO patients (user_id, topic_id) VALUES (?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET topic_id = excluded.topic_id",
+                (patient_id, topic_id),
+            )
+
+    async def set_banned(self, patient_id: int, banned_by: int | None) -> None:
+        """Ban (`banned_by` = the staff member) or lift the ban (`None`)."""
+        banned_at = _to_text(self._clock()) if banned_by is not None else None
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO patients (user_id, banned_by, banned_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET banned_by = excluded.banned_by, "
+                "banned_at = excluded.banned_at",
+                (patient_id, banned_by, banned_at),
+            )
+
+    async def is_banned(self, patient_id: int) -> bool:
+        async with self._conn.execute(
+            "SELECT banned_at FROM patients WHERE user_id = ?", (patient_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row["banned_at"])

@@ -10,7 +10,7 @@ import pytest
 
 from bot.app import Application
 from bot.emulator import TEST_TOKEN, FakeTelegramServer
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxTiming
 from bot.settings import Settings
 from storage import Repository
 
@@ -46,18 +46,24 @@ def make_settings(tmp_path: Path, telegram: FakeTelegramServer) -> SettingsFacto
     return make
 
 
-def fast_outbox(repository: Repository) -> OutboxSender:
-    """The real sender with retry delays shrunk, so an outage of minutes takes a second."""
-    return OutboxSender(
-        repository, poll_seconds=0.2, retry_base_seconds=0.05, max_backoff_seconds=0.4
-    )
+# The real sender with its delays shrunk, so an outage of minutes takes a second.
+FAST_OUTBOX = OutboxTiming(
+    poll_seconds=0.2,
+    retry_base_seconds=0.05,
+    max_backoff_seconds=0.4,
+    per_chat_limit=20,
+    per_chat_window_seconds=1.0,
+)
 
 
 class RunningBot:
     """The real application, long polling the fake server; can be stopped and started again."""
 
-    def __init__(self, settings: Settings, server: FakeTelegramServer) -> None:
+    def __init__(
+        self, settings: Settings, server: FakeTelegramServer, timing: OutboxTiming = FAST_OUTBOX
+    ) -> None:
         self.settings = settings
+        self.timing = timing
         self.server = server
         self.app: Application | None = None
         self._task: Any = None
@@ -71,7 +77,7 @@ class RunningBot:
         import asyncio
 
         since = self.server.mark()
-        self.app = await Application.create(self.settings, outbox_factory=fast_outbox)
+        self.app = await Application.create(self.settings, timing=self.timing)
         self._task = asyncio.create_task(self.app.run_polling(handle_signals=False))
         # aiogram calls getMe after the startup hooks (commands, seeding) and right before
         # polling; updates sent from now on are queued until getUpdates collects them.

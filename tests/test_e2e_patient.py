@@ -307,8 +307,8 @@ async def test_start_and_cancel_in_the_middle_of_a_form(
     await tap(telegram, user, "✖️ Отмена", "Заполнение отменено")
     assert reply_keyboard(telegram, user.id) == RU_MENU
     await say(telegram, user, "/cancel", "Отменять нечего")
-    # Outside a form, a name is just an unknown message.
-    await say(telegram, user, "Пётр", "не понял")
+    # Outside a form, an unknown command gets a hint to use the menu.
+    await say(telegram, user, "/whatever", "не понял")
     assert await clinic.repository.get_request(1) is None
 
 

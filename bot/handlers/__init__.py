@@ -5,21 +5,26 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from bot.handlers import articles, booking, common, fallback, prices, reviews
+from bot.handlers import articles, booking, common, fallback, managers, prices, reviews
 from bot.i18n import Translations
+from bot.middlewares import BanMiddleware
+from bot.settings import Settings
 
 
-def create_routers(translations: Translations) -> list[Router]:
+def create_routers(settings: Settings, translations: Translations) -> list[Router]:
     """Fresh routers for one dispatcher; the patient's features answer in private chats only."""
     patients = Router(name="patients")
     patients.message.filter(F.chat.type == ChatType.PRIVATE)
     patients.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    ban = BanMiddleware(translations)
+    patients.message.outer_middleware(ban)
+    patients.callback_query.outer_middleware(ban)
     patients.include_routers(
         common.create_router(translations),
         articles.create_router(translations),
         prices.create_router(translations),
         booking.create_router(translations),
         reviews.create_router(translations),
-        fallback.create_router(),
+        fallback.create_router(settings, translations),
     )
-    return [patients]
+    return [managers.create_router(settings, translations), patients]

@@ -40,7 +40,7 @@ from bot.services.phone import normalize_phone
 from bot.settings import Settings
 from bot.states import BookingForm
 from storage import Repository
-from storage.models import NewRequest, OutboxMessage
+from storage.models import NewRequest, OutboxMessage, RequestStatus
 
 logger = logging.getLogger(__name__)
 
@@ -410,6 +410,11 @@ def create_router(translations: Translations) -> Router:
                 chat_id=settings.manager_chat_id,
                 thread_id=settings.manager_thread_id,
                 text=views.request_card(clinic_t, clinic_content, request_id, request, patient),
+                reply_markup=keyboards.request_card(
+                    clinic_t, request_id, RequestStatus.NEW
+                ).model_dump_json(exclude_none=True),
+                patient_id=callback.from_user.id,
+                patient_name=callback.from_user.full_name,
             )
 
         request_id = await repository.create_request(request, card)

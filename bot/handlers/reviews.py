@@ -178,6 +178,11 @@ def create_router(translations: Translations) -> Router:
                 chat_id=settings.manager_chat_id,
                 thread_id=settings.manager_thread_id,
                 text=views.review_card(clinic_t, review_id, review, patient),
+                reply_markup=keyboards.review_card(clinic_t, review_id).model_dump_json(
+                    exclude_none=True
+                ),
+                patient_id=user.id,
+                patient_name=user.full_name,
             )
 
         review_id = await repository.create_review(review, card)

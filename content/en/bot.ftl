@@ -172,3 +172,49 @@ card-review =
     Text: { $text }
 
     Patient: { $patient }
+
+## Managers' side
+status-button-taken = 🙋 Take
+status-button-called = 📞 Called
+status-button-booked = ✅ Booked
+status-button-noanswer = 📵 No answer
+status-button-cancelled = ✖️ Cancelled
+status-button-spam = 🚫 Spam
+status-name-new = new
+status-name-taken = taken
+status-name-called = called
+status-name-booked = booked
+status-name-noanswer = no answer
+status-name-cancelled = cancelled
+status-name-spam = spam
+card-status-line = <b>Status: { $status }</b> — { $staff }, { $at }
+status-changed = Status: { $status }
+status-race = Someone was faster: { $staff } already set "{ $status }" at { $at }.
+staff-only = Only the clinic's staff can do this.
+moderation-button-publish = ✅ Publish
+moderation-button-hide = 🙈 Hide
+review-status-published = published
+review-status-hidden = hidden
+review-status-pending = awaiting moderation
+card-review-status-line = <b>Review { $status }</b> — { $staff }, { $at }
+relay-from-patient =
+    💬 <b>Message from patient</b> { $patient }:
+
+    { $text }
+relay-from-patient-media = 💬 <b>Message from patient</b> { $patient }
+relay-truncated = (message shortened)
+relay-passed-on = ✉️ Your message has been passed on to the clinic's manager. The answer will come here.
+relay-delivered = ✅ Delivered to the patient.
+relay-failed-blocked = ❌ Not delivered: the patient has blocked the bot.
+relay-failed = ❌ Not delivered: { $error }
+relay-unknown-target = I don't know which patient this is for: reply to a request card or to a patient's message.
+ban-done = 🚫 Patient banned: their messages are ignored, requests and reviews refused.
+unban-done = ✅ Patient unbanned.
+ban-usage = Send this command as a reply to a patient's card or message.
+banned-refusal = Sorry, we cannot accept a request from you through the bot. Please call the clinic.
+outbox-empty = ✅ The queue is empty: every card has been delivered.
+outbox-summary = 📬 Waiting for delivery: { $count }. The oldest has waited since { $oldest }.
+outbox-row = • { $kind } No. { $ref }: { $attempts } attempts; { $error }
+outbox-no-error = not tried yet
+outbox-alert = ⚠️ Messages cannot be delivered to the manager chat: { $error }. Waiting: { $count }. Nothing is lost: delivery resumes by itself once the chat works again.
+topic-title = { $name } · { $id }

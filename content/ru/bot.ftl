@@ -173,3 +173,49 @@ card-review =
     Текст: { $text }
 
     Пациент: { $patient }
+
+## Сторона менеджеров
+status-button-taken = 🙋 Взять
+status-button-called = 📞 Позвонили
+status-button-booked = ✅ Записан
+status-button-noanswer = 📵 Не отвечает
+status-button-cancelled = ✖️ Отменена
+status-button-spam = 🚫 Спам
+status-name-new = новая
+status-name-taken = взята в работу
+status-name-called = позвонили
+status-name-booked = записан на приём
+status-name-noanswer = не отвечает
+status-name-cancelled = отменена
+status-name-spam = спам
+card-status-line = <b>Статус: { $status }</b> — { $staff }, { $at }
+status-changed = Статус: { $status }
+status-race = Вас опередили: { $staff } уже отметил(а) «{ $status }» в { $at }.
+staff-only = Это могут делать только сотрудники клиники.
+moderation-button-publish = ✅ Опубликовать
+moderation-button-hide = 🙈 Скрыть
+review-status-published = опубликован
+review-status-hidden = скрыт
+review-status-pending = ждёт модерации
+card-review-status-line = <b>Отзыв { $status }</b> — { $staff }, { $at }
+relay-from-patient =
+    💬 <b>Сообщение от пациента</b> { $patient }:
+
+    { $text }
+relay-from-patient-media = 💬 <b>Сообщение от пациента</b> { $patient }
+relay-truncated = (сообщение обрезано)
+relay-passed-on = ✉️ Передали ваше сообщение менеджеру клиники. Ответ придёт сюда.
+relay-delivered = ✅ Доставлено пациенту.
+relay-failed-blocked = ❌ Не доставлено: пациент заблокировал бота.
+relay-failed = ❌ Не доставлено: { $error }
+relay-unknown-target = Не знаю, какому пациенту это отправить: ответьте на карточку заявки или на сообщение пациента.
+ban-done = 🚫 Пациент заблокирован: его сообщения игнорируются, заявки и отзывы не принимаются.
+unban-done = ✅ Пациент разблокирован.
+ban-usage = Отправьте эту команду ответом на карточку или сообщение пациента.
+banned-refusal = К сожалению, мы не можем принять от вас заявку через бота. Пожалуйста, позвоните в клинику.
+outbox-empty = ✅ Очередь пуста: все карточки доставлены.
+outbox-summary = 📬 В очереди на доставку: { $count }. Самое старое ждёт с { $oldest }.
+outbox-row = • { $kind } № { $ref }: попыток { $attempts }; { $error }
+outbox-no-error = ещё не отправлялось
+outbox-alert = ⚠️ Не удаётся доставить сообщения в чат менеджеров: { $error }. В очереди: { $count }. Ничего не потеряно: доставка возобновится сама, когда чат снова будет доступен.
+topic-title = { $name } · { $id }
