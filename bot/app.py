@@ -22,6 +22,7 @@ from bot.handlers import create_routers
 from bot.i18n import Translations, load_translations
 from bot.middlewares import LocaleMiddleware
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
+from bot.services.retention import RetentionTask
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
 from storage import Repository, SqliteRepository, open_repository
@@ -52,6 +53,7 @@ async def _on_startup(
     content: Content,
     translations: Translations,
     outbox: OutboxSender,
+    retention: RetentionTask,
 ) -> None:
     seeded = await repository.seed_reviews(
         [
@@ -63,11 +65,13 @@ async def _on_startup(
         logger.info("Published the clinic's %d initial reviews", len(content.seed_reviews))
     await register_commands(bot, translations)
     outbox.start(bot)
+    retention.start()
     logger.info("Bot started")
 
 
-async def _on_shutdown(outbox: OutboxSender) -> None:
+async def _on_shutdown(outbox: OutboxSender, retention: RetentionTask) -> None:
     await outbox.stop()
+    await retention.stop()
     logger.info("Bot stopped")
 
 
@@ -108,6 +112,7 @@ def create_dispatcher(
         translations=translations,
         outbox=outbox,
         staff=StaffDirectory(settings),
+        retention=RetentionTask(repository, settings.retention_days),
     )
     dispatcher.update.outer_middleware(LocaleMiddleware(repository, translations))
     dispatcher.include_router(errors.create_router(translations))

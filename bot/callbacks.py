@@ -104,3 +104,25 @@ class StatusCallback(CallbackData, prefix="st"):
 class ModerationCallback(CallbackData, prefix="md"):
     review: int
     status: ReviewStatus
+
+
+class StaffPageCallback(CallbackData, prefix="sp"):
+    """A page of a staff list: requests or reviews, optionally of one status, by keyset."""
+
+    table: str  # "rq" or "rv"
+    status: str = ""
+    before: int = 0
+    after: int = 0
+
+
+class StaffModerationCallback(CallbackData, prefix="sm"):
+    """Publish / Hide from a staff review list; `anchor` re-opens the same page after."""
+
+    review: int
+    status: ReviewStatus
+    list_status: str = ""
+    anchor: int = 0
+
+
+class ForgetCallback(CallbackData, prefix="fg"):
+    confirm: bool

@@ -16,6 +16,8 @@ COMMANDS: tuple[str, ...] = (
     "reviews",
     "help",
     "cancel",
+    "mydata",
+    "forget",
 )
 
 

@@ -63,7 +63,7 @@ class BanMiddleware(BaseMiddleware):
     ) -> Any:
         user: User | None = data.get("event_from_user")
         repository: Repository = data["repository"]
-        if user is None or not await repository.is_banned(user.id):
+        if user is None or _data_rights(event) or not await repository.is_banned(user.id):
             return await handler(event, data)
         t = data["t"]
         if isinstance(event, CallbackQuery):
@@ -72,3 +72,12 @@ class BanMiddleware(BaseMiddleware):
         elif isinstance(event, Message) and (event.text or "").split("@")[0] in self._form_triggers:
             await event.answer(t("banned-refusal"))
         return None
+
+
+def _data_rights(event: TelegramObject) -> bool:
+    """Seeing and erasing one's own data stays possible for everyone, banned or not."""
+    if isinstance(event, Message):
+        return (event.text or "").split("@")[0] in {"/mydata", "/forget"}
+    if isinstance(event, CallbackQuery):
+        return (event.data or "").startswith("fg:")
+    return False

@@ -30,6 +30,7 @@ EXPECTATIONS: dict[str, str] = {
     "staff_from_manager_chat": "true or false",
     "manager_topics": "true or false",
     "outbox_poll_seconds": "a positive number of seconds",
+    "retention_days": "a positive whole number of days",
 }
 
 
@@ -49,6 +50,7 @@ class Settings(BaseSettings):
     default_locale: Literal["ru", "en"] = "ru"
     staff_from_manager_chat: bool = True
     manager_topics: bool = False
+    retention_days: int = Field(default=365, gt=0)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("bot_token")

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from storage.models import (
+    AuditEntry,
     ConsultationRequest,
+    Erasure,
     ManagerMessage,
     NewRequest,
     NewReview,
     OutboxMessage,
     OutboxRow,
     PendingMessage,
+    PersonalData,
     RatingSummary,
     RequestEvent,
     RequestStatus,
     Review,
     ReviewStatus,
+    Stats,
     StatusChange,
 )
 
@@ -103,3 +107,45 @@ class Repository(Protocol):
     async def save_fsm_state(self, key: str, state: str | None) -> None: ...
 
     async def save_fsm_data(self, key: str, data: dict[str, Any]) -> None: ...
+
+    async def add_audit(self, staff_id: int, staff_name: str, action: str, target: str) -> None: ...
+
+    async def latest_audit(self, limit: int) -> list[AuditEntry]: ...
+
+    async def list_requests(
+        self,
+        status: RequestStatus | None,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int = 10,
+    ) -> list[ConsultationRequest]: ...
+
+    async def list_reviews(
+        self,
+        status: ReviewStatus | None,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int = 10,
+    ) -> list[Review]: ...
+
+    async def has_newer_or_older(
+        self, table: str, status: str | None, ids: tuple[int, int]
+    ) -> tuple[bool, bool]: ...
+
+    async def stats(self, since: datetime) -> Stats: ...
+
+    def iter_requests(
+        self, start: datetime, end: datetime
+    ) -> AsyncIterator[ConsultationRequest]: ...
+
+    def iter_reviews(self, start: datetime, end: datetime) -> AsyncIterator[Review]: ...
+
+    async def consent_of(self, user_id: int, version: str) -> datetime | None: ...
+
+    async def personal_data(self, user_id: int) -> PersonalData: ...
+
+    async def forget(self, user_id: int, notice: Callable[[int], OutboxMessage]) -> Erasure: ...
+
+    async def erase_expired(self, cutoff: datetime) -> list[int]: ...

@@ -106,4 +106,25 @@ MIGRATIONS: tuple[str, ...] = (
         banned_at TEXT
     );
     """,
+    # 3: staff tools and patients' data rights: audit trail, consents, erasure marks.
+    """
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        staff_id INTEGER NOT NULL,
+        staff_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE consents (
+        user_id INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (user_id, version)
+    );
+    ALTER TABLE requests ADD COLUMN erased_at TEXT;
+    ALTER TABLE reviews ADD COLUMN erased_at TEXT;
+    CREATE INDEX requests_status ON requests (status, id);
+    CREATE INDEX requests_created ON requests (created_at)
+    """,
 )

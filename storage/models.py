@@ -145,3 +145,57 @@ class OutboxRow:
     attempts: int
     last_error: str | None
     created_at: datetime
+
+
+CLOSED_STATUSES: frozenset[RequestStatus] = frozenset(
+    {RequestStatus.BOOKED, RequestStatus.CANCELLED, RequestStatus.SPAM, RequestStatus.NO_ANSWER}
+)
+"""Requests nobody works on any more; their personal data expires after RETENTION_DAYS."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    staff_id: int
+    staff_name: str
+    action: str
+    target: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    version: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    since: datetime
+    total: int
+    per_day: list[tuple[str, int]]
+    per_status: dict[str, int]
+    per_service: dict[str, int]
+    reviews_count: int
+    reviews_average: float | None
+
+    @property
+    def conversion(self) -> float | None:
+        booked = self.per_status.get(RequestStatus.BOOKED.value, 0)
+        return booked / self.total if self.total else None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalData:
+    locale: str | None
+    requests: list[ConsultationRequest]
+    reviews: list[Review]
+    consents: list[Consent]
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What `forget` erased, so that the manager chat can be told and its cards cleaned."""
+
+    request_ids: list[int]
+    review_ids: list[int]
+    cards: list[ManagerMessage]

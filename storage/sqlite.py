@@ -16,18 +16,24 @@ import aiosqlite
 from storage.base import CardRenderer
 from storage.migrations import MIGRATIONS
 from storage.models import (
+    CLOSED_STATUSES,
+    AuditEntry,
+    Consent,
     ConsultationRequest,
+    Erasure,
     ManagerMessage,
     NewRequest,
     NewReview,
     OutboxMessage,
     OutboxRow,
     PendingMessage,
+    PersonalData,
     RatingSummary,
     RequestEvent,
     RequestStatus,
     Review,
     ReviewStatus,
+    Stats,
     StatusChange,
 )
 
@@ -156,14 +162,20 @@ class SqliteRepository:
             )
             request_id = cursor.lastrowid
             assert request_id is not None
+            await db.execute(
+                "INSERT OR IGNORE INTO consents (user_id, version, at) VALUES (?, ?, ?)",
+                (request.user_id, request.consent_version, _to_text(request.consented_at)),
+            )
             await self._enqueue(db, card(request_id))
         return request_id
 
     async def get_request(self, request_id: int) -> ConsultationRequest | None:
         async with self._conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)) as cur:
             row = await cur.fetchone()
-        if row is None:
-            return None
+        return self._request(row) if row else None
+
+    @staticmethod
+    def _request(row: aiosqlite.Row) -> ConsultationRequest:
         return ConsultationRequest(
             id=row["id"],
             user_id=row["user_id"],
@@ -559,3 +571,251 @@ class SqliteRepository:
         ) as cursor:
             row = await cursor.fetchone()
         return bool(row and row["banned_at"])
+
+    # --- staff tools -----------------------------------------------------------------------
+
+    async def add_audit(self, staff_id: int, staff_name: str, action: str, target: str) -> None:
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT INTO audit (staff_id, staff_name, action, target, at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (staff_id, staff_name, action, target, _to_text(self._clock())),
+            )
+
+    async def latest_audit(self, limit: int) -> list[AuditEntry]:
+        async with self._conn.execute(
+            "SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return [
+            AuditEntry(
+                staff_id=row["staff_id"],
+                staff_name=row["staff_name"],
+                action=row["action"],
+                target=row["target"],
+                at=_from_text(row["at"]),
+            )
+            for row in rows
+        ]
+
+    async def _page(
+        self,
+        table: str,
+        status: str | None,
+        before_id: int | None,
+        after_id: int | None,
+        limit: int,
+    ) -> list[aiosqlite.Row]:
+        """Keyset pagination, newest first: fast at any depth, unlike OFFSET."""
+        where = ["1 = 1"]
+        params: list[object] = []
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        order = "DESC"
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        elif after_id is not None:
+            where.append("id > ?")
+            params.append(after_id)
+            order = "ASC"
+        query = f"SELECT * FROM {table} WHERE {' AND '.join(where)} ORDER BY id {order} LIMIT ?"
+        async with self._conn.execute(query, (*params, limit)) as cursor:
+            rows = list(await cursor.fetchall())
+        return rows if order == "DESC" else rows[::-1]
+
+    async def list_requests(
+        self,
+        status: RequestStatus | None,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int = 10,
+    ) -> list[ConsultationRequest]:
+        rows = await self._page(
+            "requests", status.value if status else None, before_id, after_id, limit
+        )
+        return [self._request(row) for row in rows]
+
+    async def list_reviews(
+        self,
+        status: ReviewStatus | None,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int = 10,
+    ) -> list[Review]:
+        rows = await self._page(
+            "reviews", status.value if status else None, before_id, after_id, limit
+        )
+        return [self._review(row) for row in rows]
+
+    async def has_newer_or_older(
+        self, table: str, status: str | None, ids: tuple[int, int]
+    ) -> tuple[bool, bool]:
+        """Whether rows exist above the newest and below the oldest id shown."""
+        newest, oldest = ids
+        flags = []
+        for condition, value in (("id > ?", newest), ("id < ?", oldest)):
+            query = f"SELECT 1 FROM {table} WHERE {condition}"
+            params: list[object] = [value]
+            if status is not None:
+                query += " AND status = ?"
+                params.append(status)
+            async with self._conn.execute(query + " LIMIT 1", params) as cursor:
+                flags.append(await cursor.fetchone() is not None)
+        return flags[0], flags[1]
+
+    async def stats(self, since: datetime) -> Stats:
+        start = _to_text(since)
+        async with self._conn.execute(
+            "SELECT substr(created_at, 1, 10) AS day, COUNT(*) FROM requests "
+            "WHERE created_at >= ? GROUP BY day ORDER BY day",
+            (start,),
+        ) as cursor:
+            per_day = [(str(row[0]), int(row[1])) for row in await cursor.fetchall()]
+        async with self._conn.execute(
+            "SELECT status, COUNT(*) FROM requests WHERE created_at >= ? GROUP BY status",
+            (start,),
+        ) as cursor:
+            per_status = {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
+        async with self._conn.execute(
+            "SELECT COALESCE(service_id, ''), COUNT(*) FROM requests WHERE created_at >= ? "
+            "GROUP BY service_id ORDER BY COUNT(*) DESC",
+            (start,),
+        ) as cursor:
+            per_service = {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
+        async with self._conn.execute(
+            "SELECT COUNT(*), AVG(rating) FROM reviews WHERE created_at >= ?", (start,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return Stats(
+            since=since,
+            total=sum(per_status.values()),
+            per_day=per_day,
+            per_status=per_status,
+            per_service=per_service,
+            reviews_count=int(row[0]),
+            reviews_average=float(row[1]) if row[0] else None,
+        )
+
+    async def iter_requests(
+        self, start: datetime, end: datetime
+    ) -> AsyncIterator[ConsultationRequest]:
+        """Rows one by one from a cursor: an export never holds the whole table in memory."""
+        async with self._conn.execute(
+            "SELECT * FROM requests WHERE created_at >= ? AND created_at < ? ORDER BY id",
+            (_to_text(start), _to_text(end)),
+        ) as cursor:
+            async for row in cursor:
+                yield self._request(row)
+
+    async def iter_reviews(self, start: datetime, end: datetime) -> AsyncIterator[Review]:
+        async with self._conn.execute(
+            "SELECT * FROM reviews WHERE created_at >= ? AND created_at < ? ORDER BY id",
+            (_to_text(start), _to_text(end)),
+        ) as cursor:
+            async for row in cursor:
+                yield self._review(row)
+
+    # --- patients' data rights -------------------------------------------------------------
+
+    async def consent_of(self, user_id: int, version: str) -> datetime | None:
+        async with self._conn.execute(
+            "SELECT at FROM consents WHERE user_id = ? AND version = ?", (user_id, version)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _from_text(row[0]) if row else None
+
+    async def personal_data(self, user_id: int) -> PersonalData:
+        async with self._conn.execute(
+            "SELECT * FROM requests WHERE user_id = ? AND erased_at IS NULL ORDER BY id",
+            (user_id,),
+        ) as cursor:
+            requests = [self._request(row) for row in await cursor.fetchall()]
+        async with self._conn.execute(
+            "SELECT * FROM reviews WHERE user_id = ? AND erased_at IS NULL ORDER BY id",
+            (user_id,),
+        ) as cursor:
+            reviews = [self._review(row) for row in await cursor.fetchall()]
+        async with self._conn.execute(
+            "SELECT version, at FROM consents WHERE user_id = ? ORDER BY at", (user_id,)
+        ) as cursor:
+            consents = [
+                Consent(version=row[0], at=_from_text(row[1])) for row in await cursor.fetchall()
+            ]
+        return PersonalData(
+            locale=await self.get_user_locale(user_id),
+            requests=requests,
+            reviews=reviews,
+            consents=consents,
+        )
+
+    async def _erase_requests(
+        self, db: aiosqlite.Connection, where: str, params: tuple[object, ...]
+    ) -> list[int]:
+        """Blank the personal fields of matching requests and of the cards that showed them."""
+        async with db.execute(
+            f"SELECT id FROM requests WHERE erased_at IS NULL AND {where}", params
+        ) as cursor:
+            ids = [int(row[0]) for row in await cursor.fetchall()]
+        now = _to_text(self._clock())
+        for request_id in ids:
+            await db.execute(
+                "UPDATE requests SET name = '', phone = '', preferred_time = '', complaint = NULL, "
+                "erased_at = ? WHERE id = ?",
+                (now, request_id),
+            )
+            await db.execute(
+                "UPDATE outbox SET text = '' WHERE kind = 'request' AND ref_id = ?", (request_id,)
+            )
+            await db.execute(
+                "UPDATE manager_messages SET text = '' WHERE kind = 'request' AND ref_id = ?",
+                (request_id,),
+            )
+        return ids
+
+    async def forget(self, user_id: int, notice: Callable[[int], OutboxMessage]) -> Erasure:
+        """Erase a patient's personal data, keeping anonymous rows for the statistics.
+
+        Pending messages about the patient are dropped; `notice` renders the manager chat's
+        note that a request was erased, written in the same transaction.
+        """
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT * FROM manager_messages WHERE patient_id = ?", (user_id,)
+            ) as cursor:
+                cards = [self._manager_message(row) for row in await cursor.fetchall()]
+            request_ids = await self._erase_requests(db, "user_id = ?", (user_id,))
+            async with db.execute(
+                "SELECT id FROM reviews WHERE user_id = ? AND erased_at IS NULL", (user_id,)
+            ) as cursor:
+                review_ids = [int(row[0]) for row in await cursor.fetchall()]
+            await db.execute(
+                "UPDATE reviews SET author = NULL, text = NULL, erased_at = ? "
+                "WHERE user_id = ? AND erased_at IS NULL",
+                (_to_text(self._clock()), user_id),
+            )
+            await db.execute(
+                "DELETE FROM outbox WHERE patient_id = ? AND status = 'pending'", (user_id,)
+            )
+            await db.execute("UPDATE outbox SET text = '' WHERE patient_id = ?", (user_id,))
+            await db.execute(
+                "UPDATE manager_messages SET text = '' WHERE patient_id = ?", (user_id,)
+            )
+            await db.execute("UPDATE patients SET display_name = '' WHERE user_id = ?", (user_id,))
+            await db.execute("DELETE FROM fsm WHERE key LIKE ?", (f"%:{user_id}:{user_id}:%",))
+            for request_id in request_ids:
+                await self._enqueue(db, notice(request_id))
+        return Erasure(request_ids=request_ids, review_ids=review_ids, cards=cards)
+
+    async def erase_expired(self, cutoff: datetime) -> list[int]:
+        """Retention: blank closed requests created before `cutoff`."""
+        closed = sorted(status.value for status in CLOSED_STATUSES)
+        marks = ", ".join("?" for _ in closed)
+        async with self._transaction() as db:
+            return await self._erase_requests(
+                db, f"status IN ({marks}) AND created_at < ?", (*closed, _to_text(cutoff))
+            )

@@ -44,6 +44,7 @@ async def test_commands_registered_per_language(
     by_language = {call.params.get("language_code"): call.params["commands"] for call in calls}
     assert set(by_language) >= {"ru", "en", None}
     expected = ["start", "menu", "prices", "book", "review", "reviews", "help", "cancel"]
+    expected += ["mydata", "forget"]
     for commands in by_language.values():
         assert [c["command"] for c in commands] == expected
     assert by_language["ru"][2]["description"] == "Цены на услуги"

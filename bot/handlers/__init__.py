@@ -5,7 +5,17 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from bot.handlers import articles, booking, common, fallback, managers, prices, reviews
+from bot.handlers import (
+    articles,
+    booking,
+    common,
+    fallback,
+    managers,
+    prices,
+    privacy,
+    reviews,
+    staff_tools,
+)
 from bot.i18n import Translations
 from bot.middlewares import BanMiddleware
 from bot.settings import Settings
@@ -25,6 +35,7 @@ def create_routers(settings: Settings, translations: Translations) -> list[Route
         prices.create_router(translations),
         booking.create_router(translations),
         reviews.create_router(translations),
+        privacy.create_router(settings, translations),
         fallback.create_router(settings, translations),
     )
-    return [managers.create_router(settings, translations), patients]
+    return [managers.create_router(settings, translations), staff_tools.create_router(), patients]

@@ -121,6 +121,7 @@ async def _next_step(
     content: Content,
     t: Translator,
     following: State,
+    repository: Repository | None = None,
 ) -> None:
     """Go to the next question, or straight back to the summary when editing one field."""
     data = await state.get_data()
@@ -137,7 +138,16 @@ async def _next_step(
     elif following == BookingForm.complaint:
         await _ask_complaint(message, t)
     elif following == BookingForm.consent:
-        await _ask_consent(message, t)
+        given_at = (
+            await repository.consent_of(message.chat.id, CONSENT_VERSION) if repository else None
+        )
+        if given_at is None:
+            await _ask_consent(message, t)
+            return
+        # A returning patient who agreed to this very text is not asked again; a new version
+        # of the text asks everyone once more.
+        await state.update_data(consent_version=CONSENT_VERSION, consented_at=given_at.isoformat())
+        await _show_summary(message, state, content, t)
 
 
 async def _start(
@@ -312,17 +322,25 @@ def create_router(translations: Translations) -> Router:
         BookingForm.complaint, BookingCallback.filter(F.action == BookingAction.SKIP)
     )
     async def complaint_skipped(
-        callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
+        callback: CallbackQuery,
+        state: FSMContext,
+        content: Content,
+        repository: Repository,
+        t: Translator,
     ) -> None:
         await state.update_data(complaint=None)
         await show(callback, t("book-complaint-skipped"))
         await answer_quietly(callback)
         if isinstance(callback.message, Message):
-            await _next_step(callback.message, state, content, t, BookingForm.consent)
+            await _next_step(callback.message, state, content, t, BookingForm.consent, repository)
 
     @router.message(BookingForm.complaint, F.text)
     async def complaint_entered(
-        message: Message, state: FSMContext, content: Content, t: Translator
+        message: Message,
+        state: FSMContext,
+        content: Content,
+        repository: Repository,
+        t: Translator,
     ) -> None:
         checked = COMPLAINT_RULE.check(message.text)
         if isinstance(checked, TextProblem):
@@ -330,7 +348,7 @@ def create_router(translations: Translations) -> Router:
             await _ask_complaint(message, t)
             return
         await state.update_data(complaint=checked)
-        await _next_step(message, state, content, t, BookingForm.consent)
+        await _next_step(message, state, content, t, BookingForm.consent, repository)
 
     @router.message(BookingForm.complaint)
     async def complaint_expected(message: Message, t: Translator) -> None:

@@ -218,3 +218,79 @@ outbox-row = • { $kind } No. { $ref }: { $attempts } attempts; { $error }
 outbox-no-error = not tried yet
 outbox-alert = ⚠️ Messages cannot be delivered to the manager chat: { $error }. Waiting: { $count }. Nothing is lost: delivery resumes by itself once the chat works again.
 topic-title = { $name } · { $id }
+
+## Staff tools
+staff-all = all
+staff-erased = (erased)
+staff-list-empty = Nothing found.
+staff-page-newer = ◀️ Newer
+staff-page-older = Older ▶️
+staff-requests-title = <b>Requests: { $filter }</b> (newest first)
+staff-request-line =
+    <b>No. { $id }</b> · { $date } · { $status }
+    { $name } · { $phone } · { $service }
+staff-usage-requests = Usage: /requests [new|taken|called|booked|noanswer|cancelled|spam]
+staff-usage-request = Usage: /request N — e.g. /request 12
+staff-request-not-found = Request No. { $id } was not found.
+staff-request-detail =
+    <b>Request No. { $id }</b> of { $date }
+    Status: { $status }
+
+    Service: { $service }
+    Name: { $name }
+    Phone: { $phone }
+    Preferred time: { $time }
+    Complaint: { $complaint }
+    Patient (Telegram id): { $patient }
+    Language: { $language }
+    Consent: version { $consent_version }, { $consented_at }
+
+    <b>Status history</b>
+    { $history }
+staff-history-line = • { $at } — { $status } ({ $staff })
+staff-history-empty = no changes yet
+staff-reviews-title = <b>Reviews: { $filter }</b> (newest first)
+staff-review-line =
+    <b>No. { $id }</b> · { $stars } · { $status } · { $date }
+    { $author }: { $text }
+staff-usage-reviews = Usage: /reviews [pending|published|hidden]
+staff-usage-stats = Usage: /stats [number of days, 1 to 3650] — e.g. /stats 30
+staff-stats =
+    <b>Statistics for { $days } days</b>
+
+    Requests: { $total }
+    Per day:
+    { $per_day }
+    Per status:
+    { $per_status }
+    Per service:
+    { $per_service }
+    Conversion (booked / all): { $conversion }
+
+    Reviews: { $reviews }, average rating: { $average }
+staff-usage-export = Usage: /export requests|reviews [from YYYY-MM-DD] [to YYYY-MM-DD]
+staff-export-caption = Export "{ $kind }": { $count } rows.
+staff-audit-title = <b>Staff actions log</b>
+staff-audit-line = • { $at } — { $staff }: { $action } ({ $target })
+staff-audit-empty = The log is empty.
+
+## Patient's data
+mydata-title = <b>What data the clinic stores about you</b>
+mydata-language = Bot language: { $language }
+mydata-requests = <b>Requests</b>
+mydata-reviews = <b>Reviews</b>
+mydata-consents = <b>Consents to personal data processing</b>
+mydata-consent-line = • version { $version }, given { $at }
+mydata-nothing = There are no requests, reviews or consents from you.
+mydata-footer = To erase your data: /forget
+forget-confirm =
+    <b>Erase your personal data?</b>
+    Your name, phone, complaints and review texts will be erased. Messages to the managers that have not been sent yet will be cancelled. This cannot be undone.
+forget-yes = 🗑 Yes, erase my data
+forget-no = No, keep it
+forget-kept = All right, your data is untouched.
+forget-done = ✅ Your personal data has been erased.
+forget-notice = 🗑 The data of request No. { $number } was erased at the patient's wish.
+card-erased = 🗑 Data erased at the patient's wish.
+command-mydata = My data at the clinic
+command-forget = Erase my data

@@ -219,3 +219,79 @@ outbox-row = • { $kind } № { $ref }: попыток { $attempts }; { $error 
 outbox-no-error = ещё не отправлялось
 outbox-alert = ⚠️ Не удаётся доставить сообщения в чат менеджеров: { $error }. В очереди: { $count }. Ничего не потеряно: доставка возобновится сама, когда чат снова будет доступен.
 topic-title = { $name } · { $id }
+
+## Инструменты сотрудников
+staff-all = все
+staff-erased = (удалено)
+staff-list-empty = Ничего не найдено.
+staff-page-newer = ◀️ Новее
+staff-page-older = Старше ▶️
+staff-requests-title = <b>Заявки: { $filter }</b> (новые сверху)
+staff-request-line =
+    <b>№ { $id }</b> · { $date } · { $status }
+    { $name } · { $phone } · { $service }
+staff-usage-requests = Использование: /requests [new|taken|called|booked|noanswer|cancelled|spam]
+staff-usage-request = Использование: /request N — например, /request 12
+staff-request-not-found = Заявка № { $id } не найдена.
+staff-request-detail =
+    <b>Заявка № { $id }</b> от { $date }
+    Статус: { $status }
+
+    Услуга: { $service }
+    Имя: { $name }
+    Телефон: { $phone }
+    Удобное время: { $time }
+    Жалобы: { $complaint }
+    Пациент (Telegram id): { $patient }
+    Язык: { $language }
+    Согласие: версия { $consent_version }, { $consented_at }
+
+    <b>История статусов</b>
+    { $history }
+staff-history-line = • { $at } — { $status } ({ $staff })
+staff-history-empty = изменений ещё не было
+staff-reviews-title = <b>Отзывы: { $filter }</b> (новые сверху)
+staff-review-line =
+    <b>№ { $id }</b> · { $stars } · { $status } · { $date }
+    { $author }: { $text }
+staff-usage-reviews = Использование: /reviews [pending|published|hidden]
+staff-usage-stats = Использование: /stats [число дней, от 1 до 3650] — например, /stats 30
+staff-stats =
+    <b>Статистика за { $days } дн.</b>
+
+    Заявок всего: { $total }
+    По дням:
+    { $per_day }
+    По статусам:
+    { $per_status }
+    По услугам:
+    { $per_service }
+    Конверсия (записан / все): { $conversion }
+
+    Отзывов: { $reviews }, средняя оценка: { $average }
+staff-usage-export = Использование: /export requests|reviews [с ГГГГ-ММ-ДД] [по ГГГГ-ММ-ДД]
+staff-export-caption = Выгрузка «{ $kind }»: { $count } строк.
+staff-audit-title = <b>Журнал действий сотрудников</b>
+staff-audit-line = • { $at } — { $staff }: { $action } ({ $target })
+staff-audit-empty = Журнал пуст.
+
+## Данные пациента
+mydata-title = <b>Какие ваши данные хранит клиника</b>
+mydata-language = Язык бота: { $language }
+mydata-requests = <b>Заявки</b>
+mydata-reviews = <b>Отзывы</b>
+mydata-consents = <b>Согласия на обработку персональных данных</b>
+mydata-consent-line = • версия { $version }, дано { $at }
+mydata-nothing = Заявок, отзывов и согласий от вас нет.
+mydata-footer = Удалить свои данные: /forget
+forget-confirm =
+    <b>Удалить ваши персональные данные?</b>
+    Будут стёрты имя, телефон, жалобы и тексты отзывов. Неотправленные сообщения менеджерам будут отменены. Это нельзя отменить.
+forget-yes = 🗑 Да, удалить мои данные
+forget-no = Нет, оставить
+forget-kept = Хорошо, ваши данные не тронуты.
+forget-done = ✅ Ваши персональные данные удалены.
+forget-notice = 🗑 Данные заявки № { $number } удалены по просьбе пациента.
+card-erased = 🗑 Данные удалены по просьбе пациента.
+command-mydata = Мои данные в клинике
+command-forget = Удалить мои данные

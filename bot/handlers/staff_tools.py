@@ -1,0 +1,338 @@
+"""Staff commands, in a private chat with the bot or in the manager chat.
+
+A person who is not staff never reaches these handlers: the filter lets their message fall
+through to the patients' routers, where it gets the same answer as any unknown command.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from aiogram import Bot, Router
+from aiogram.enums import ChatType
+from aiogram.filters import Command, CommandObject, Filter
+from aiogram.types import (
+    CallbackQuery,
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    TelegramObject,
+)
+
+from bot import staff_views, views
+from bot.callbacks import StaffModerationCallback, StaffPageCallback
+from bot.content import Content
+from bot.handlers.screens import answer_quietly, show
+from bot.i18n import Translator
+from bot.services.export import write_requests, write_reviews
+from bot.settings import Settings
+from bot.staff import StaffDirectory
+from storage import Repository
+from storage.models import ConsultationRequest, RequestStatus, Review, ReviewStatus
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE = 10
+REVIEWS_PAGE_SIZE = 5
+REQUESTS, REVIEWS = "rq", "rv"
+
+
+class IsStaff(Filter):
+    """Staff, writing in a private chat or in the manager chat."""
+
+    async def __call__(
+        self,
+        event: TelegramObject,
+        bot: Bot,
+        staff: StaffDirectory,
+        settings: Settings,
+    ) -> bool:
+        user = getattr(event, "from_user", None)
+        message = event.message if isinstance(event, CallbackQuery) else event
+        chat = getattr(message, "chat", None)
+        if user is None or chat is None:
+            return False
+        if chat.type != ChatType.PRIVATE and chat.id != settings.manager_chat_id:
+            return False
+        return await staff.is_staff(bot, user.id)
+
+
+def _staff_name(event: Message | CallbackQuery) -> tuple[int, str]:
+    user = event.from_user
+    assert user is not None
+    return user.id, user.full_name or str(user.id)
+
+
+def _pager(
+    t: Translator,
+    table: str,
+    status: str,
+    ids: tuple[int, int] | None,
+    newer: bool,
+    older: bool,
+) -> list[InlineKeyboardButton]:
+    buttons: list[InlineKeyboardButton] = []
+    if ids is None:
+        return buttons
+    newest, oldest = ids
+    if newer:
+        buttons.append(
+            InlineKeyboardButton(
+                text=t("staff-page-newer"),
+                callback_data=StaffPageCallback(table=table, status=status, after=newest).pack(),
+            )
+        )
+    if older:
+        buttons.append(
+            InlineKeyboardButton(
+                text=t("staff-page-older"),
+                callback_data=StaffPageCallback(table=table, status=status, before=oldest).pack(),
+            )
+        )
+    return buttons
+
+
+async def _requests_screen(
+    repository: Repository,
+    content: Content,
+    t: Translator,
+    status: str,
+    before: int | None,
+    after: int | None,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    rows: list[ConsultationRequest] = await repository.list_requests(
+        RequestStatus(status) if status else None,
+        before_id=before,
+        after_id=after,
+        limit=PAGE_SIZE,
+    )
+    text = staff_views.requests_page(t, content.for_locale(t.locale), status, rows)
+    if not rows:
+        return text, None
+    ids = (rows[0].id, rows[-1].id)
+    newer, older = await repository.has_newer_or_older("requests", status or None, ids)
+    buttons = _pager(t, REQUESTS, status, ids, newer, older)
+    return text, InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
+
+
+async def _reviews_screen(
+    repository: Repository,
+    t: Translator,
+    status: str,
+    before: int | None,
+    after: int | None,
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    rows: list[Review] = await repository.list_reviews(
+        ReviewStatus(status) if status else None,
+        before_id=before,
+        after_id=after,
+        limit=REVIEWS_PAGE_SIZE,
+    )
+    text = staff_views.reviews_page(t, status, rows)
+    if not rows:
+        return text, None
+    ids = (rows[0].id, rows[-1].id)
+    keyboard: list[list[InlineKeyboardButton]] = []
+    for review in rows:
+        keyboard.append(
+            [
+                InlineKeyboardButton(
+                    text=f"{t('moderation-button-' + action)} № {review.id}",
+                    callback_data=StaffModerationCallback(
+                        review=review.id, status=target, list_status=status, anchor=ids[0] + 1
+                    ).pack(),
+                )
+                for action, target in (
+                    ("publish", ReviewStatus.PUBLISHED),
+                    ("hide", ReviewStatus.HIDDEN),
+                )
+            ]
+        )
+    newer, older = await repository.has_newer_or_older("reviews", status or None, ids)
+    pager = _pager(t, REVIEWS, status, ids, newer, older)
+    if pager:
+        keyboard.append(pager)
+    return text, InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def _parse_day(value: str) -> datetime:
+    return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+
+
+def create_router() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(IsStaff())
+    router.callback_query.filter(IsStaff())
+
+    @router.message(Command("requests"))
+    async def requests(
+        message: Message,
+        command: CommandObject,
+        repository: Repository,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        status = (command.args or "").strip().lower()
+        if status and status not in {s.value for s in RequestStatus}:
+            await message.answer(t("staff-usage-requests"))
+            return
+        text, markup = await _requests_screen(repository, content, t, status, None, None)
+        await message.answer(text, reply_markup=markup)
+
+    @router.message(Command("request"))
+    async def request(
+        message: Message,
+        command: CommandObject,
+        repository: Repository,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        argument = (command.args or "").strip().lstrip("№#")
+        if not argument.isdigit():
+            await message.answer(t("staff-usage-request"))
+            return
+        found = await repository.get_request(int(argument))
+        if found is None:
+            await message.answer(t("staff-request-not-found", id=argument))
+            return
+        events = await repository.request_events(found.id)
+        await message.answer(
+            staff_views.request_detail(t, content.for_locale(t.locale), found, events)
+        )
+
+    @router.message(Command("reviews"))
+    async def reviews(
+        message: Message, command: CommandObject, repository: Repository, t: Translator
+    ) -> None:
+        status = (command.args or "").strip().lower()
+        if status and status not in {s.value for s in ReviewStatus}:
+            await message.answer(t("staff-usage-reviews"))
+            return
+        text, markup = await _reviews_screen(repository, t, status, None, None)
+        await message.answer(text, reply_markup=markup)
+
+    @router.callback_query(StaffPageCallback.filter())
+    async def page(
+        callback: CallbackQuery,
+        callback_data: StaffPageCallback,
+        repository: Repository,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        before = callback_data.before or None
+        after = callback_data.after or None
+        status = callback_data.status
+        try:
+            if callback_data.table == REQUESTS:
+                text, markup = await _requests_screen(repository, content, t, status, before, after)
+            else:
+                text, markup = await _reviews_screen(repository, t, status, before, after)
+        except ValueError:
+            await answer_quietly(callback, t("stale-button"))
+            return
+        await show(callback, text, markup)
+        await answer_quietly(callback)
+
+    @router.callback_query(StaffModerationCallback.filter())
+    async def moderate(
+        callback: CallbackQuery,
+        callback_data: StaffModerationCallback,
+        repository: Repository,
+        t: Translator,
+    ) -> None:
+        staff_id, staff_name = _staff_name(callback)
+        review = await repository.moderate_review(
+            callback_data.review, callback_data.status, staff_name
+        )
+        if review is None:
+            await answer_quietly(callback, t("stale-button"))
+            return
+        await repository.add_audit(
+            staff_id, staff_name, f"review:{review.status.value}", f"review {review.id}"
+        )
+        text, markup = await _reviews_screen(
+            repository, t, callback_data.list_status, callback_data.anchor or None, None
+        )
+        await show(callback, text, markup)
+        await answer_quietly(callback, t(f"review-status-{review.status.value}"))
+
+    @router.message(Command("stats"))
+    async def stats(
+        message: Message,
+        command: CommandObject,
+        repository: Repository,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        argument = (command.args or "7").strip()
+        if not argument.isdigit() or not 1 <= int(argument) <= 3650:
+            await message.answer(t("staff-usage-stats"))
+            return
+        days = int(argument)
+        since = datetime.now(UTC) - timedelta(days=days)
+        data = await repository.stats(since)
+        await message.answer(staff_views.stats(t, content.for_locale(t.locale), days, data))
+
+    @router.message(Command("export"))
+    async def export(
+        message: Message,
+        command: CommandObject,
+        bot: Bot,
+        repository: Repository,
+        content: Content,
+        t: Translator,
+    ) -> None:
+        words = (command.args or "").split()
+        try:
+            kind = words[0].lower()
+            start = _parse_day(words[1]) if len(words) > 1 else datetime(2000, 1, 1, tzinfo=UTC)
+            end = (
+                _parse_day(words[2]) + timedelta(days=1)
+                if len(words) > 2
+                else datetime.now(UTC) + timedelta(days=1)
+            )
+        except (IndexError, ValueError):
+            kind = ""
+        if kind not in {"requests", "reviews"}:
+            await message.answer(t("staff-usage-export"))
+            return
+        local = content.for_locale(t.locale)
+
+        def service_name(service_id: str | None) -> str:
+            service = local.service(service_id) if service_id else None
+            return service.name if service else ""
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"{kind}-{datetime.now(UTC):%Y-%m-%d}.csv"
+            if kind == "requests":
+                count = await write_requests(
+                    repository.iter_requests(start, end), path, service_name
+                )
+            else:
+                count = await write_reviews(repository.iter_reviews(start, end), path)
+            await bot.send_document(
+                message.chat.id,
+                FSInputFile(path, filename=path.name),
+                caption=t("staff-export-caption", kind=kind, count=count),
+                message_thread_id=message.message_thread_id if message.is_topic_message else None,
+            )
+        staff_id, staff_name = _staff_name(message)
+        await repository.add_audit(
+            staff_id, staff_name, f"export:{kind}", f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"
+        )
+        logger.info("Staff exported %d %s", count, kind)
+
+    @router.message(Command("audit"))
+    async def audit(message: Message, repository: Repository, t: Translator) -> None:
+        await message.answer(staff_views.audit(t, await repository.latest_audit(20)))
+
+    @router.message(Command("outbox"))
+    async def outbox(message: Message, repository: Repository, t: Translator) -> None:
+        count, rows = await repository.outbox_overview(limit=10)
+        await message.answer(views.outbox_status(t, count, rows))
+
+    return router

@@ -1,0 +1,83 @@
+"""CSV exports for staff: UTF-8 with BOM (Excel keeps Cyrillic), formula injection defused."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from storage.models import ConsultationRequest, Review
+
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+REQUEST_COLUMNS = (
+    "id",
+    "created_at",
+    "status",
+    "service",
+    "name",
+    "phone",
+    "preferred_time",
+    "complaint",
+    "locale",
+    "consent_version",
+    "consented_at",
+)
+REVIEW_COLUMNS = ("id", "created_at", "status", "rating", "author", "text", "locale")
+
+
+def safe_cell(value: object) -> str:
+    """A cell that a spreadsheet shows as text, never evaluates (`=HYPERLINK(...)` and kin)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_LEADS) else text
+
+
+async def write_requests(
+    rows: AsyncIterator[ConsultationRequest], path: Path, service_name: Callable[[str | None], str]
+) -> int:
+    """Stream rows into `path`, one at a time; returns how many were written."""
+    count = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REQUEST_COLUMNS)
+        async for request in rows:
+            writer.writerow(
+                safe_cell(value)
+                for value in (
+                    request.id,
+                    request.created_at.isoformat(timespec="seconds"),
+                    request.status.value,
+                    service_name(request.service_id),
+                    request.name,
+                    request.phone,
+                    request.preferred_time,
+                    request.complaint,
+                    request.locale,
+                    request.consent_version,
+                    request.consented_at.isoformat(timespec="seconds"),
+                )
+            )
+            count += 1
+    return count
+
+
+async def write_reviews(rows: AsyncIterator[Review], path: Path) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REVIEW_COLUMNS)
+        async for review in rows:
+            writer.writerow(
+                safe_cell(value)
+                for value in (
+                    review.id,
+                    review.created_at.isoformat(timespec="seconds"),
+                    review.status.value,
+                    review.rating,
+                    review.author,
+                    review.text,
+                    "",
+                )
+            )
+            count += 1
+    return count
