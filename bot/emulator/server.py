@@ -1998,6 +1998,9 @@ class FakeTelegramServer:
                     username=user.username,
                 )
                 self._chats[user.id] = chat
+        elif chat.type != "private":
+            # Only members can post in a group: whoever writes there is one from now on.
+            self.chat_members.setdefault((chat.id, user.id), "member")
         reply: JSONDict | None = None
         if reply_to_message_id is not None:
             reply = self._messages.get(chat.id, {}).get(reply_to_message_id)
@@ -2553,7 +2556,8 @@ class FakeTelegramServer:
             status = status or ("member" if chat.type == "private" else "administrator")
         elif user_id in self._users:
             user = self._users[user_id].to_dict()
-            status = status or "member"
+            # A user known from a private chat is not a member of a group they never joined.
+            status = status or ("member" if chat.type == "private" else "left")
         else:
             user = {"id": user_id, "is_bot": False, "first_name": "Unknown"}
             status = status or "left"

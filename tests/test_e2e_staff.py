@@ -1,0 +1,177 @@
+"""Staff tools end to end, and what a stranger gets for the same commands."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.emulator import FakeTelegramServer, FakeUser
+from storage.models import NewRequest, NewReview, OutboxMessage, RequestStatus
+from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
+from tests.e2e import patient, press, say
+
+ADMIN_ID = 900
+
+
+@pytest.fixture
+async def staffed(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> AsyncIterator[RunningBot]:
+    running = RunningBot(make_settings(admin_ids=(ADMIN_ID,)), telegram)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+def _silent(kind: str) -> object:
+    def card(ref_id: int) -> OutboxMessage:
+        return OutboxMessage(kind, ref_id, MANAGER_CHAT_ID, None, f"{kind} {ref_id}")
+
+    return card
+
+
+async def _requests(clinic: RunningBot, names: list[str]) -> list[int]:
+    ids = []
+    for number, name in enumerate(names, start=1):
+        request = NewRequest(
+            user_id=5000 + number,
+            locale="ru",
+            service_id="massage" if number % 2 else "consult",
+            name=name,
+            phone=f"+7916000{number:04d}",
+            preferred_time="утром",
+            complaint=f"жалоба {number}",
+            consent_version="2026-11-25",
+            consented_at=datetime.now(UTC),
+        )
+        ids.append(await clinic.repository.create_request(request, _silent("request")))  # type: ignore[arg-type]
+    return ids
+
+
+async def test_requests_are_paged_newest_first(
+    staffed: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    await _requests(staffed, [f"Пациент {n}" for n in range(1, 13)])
+    admin = await patient(telegram, ADMIN_ID, "Главврач")
+    first = await say(telegram, admin, "/requests", "Заявки: все")
+    assert "№ 12" in first["text"]
+    assert "№ 3 " in first["text"]
+    assert "№ 2 " not in first["text"]
+    assert "+79160000012" in first["text"]
+    assert first["text"].index("№ 12") < first["text"].index("№ 11")
+    second = await press(telegram, admin, "Старше ▶️", "Заявки: все")
+    assert second["message_id"] == first["message_id"]
+    assert "№ 2 " in second["text"]
+    assert "№ 1 " in second["text"]
+    assert "№ 3 " not in second["text"]
+    assert "Старше ▶️" not in [text for text, _ in telegram.inline_buttons(second)]
+    back = await press(telegram, admin, "◀️ Новее", "Заявки: все")
+    assert "№ 12" in back["text"]
+    assert "◀️ Новее" not in [text for text, _ in telegram.inline_buttons(back)]
+
+
+async def test_request_detail_status_filter_and_stats(
+    staffed: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    await _requests(staffed, ["Анна", "Борис", "Вера"])
+    await staffed.repository.change_request_status(
+        2, RequestStatus.NEW, RequestStatus.BOOKED, ADMIN_ID, "Главврач"
+    )
+    admin = await patient(telegram, ADMIN_ID, "Главврач")
+    detail = await say(telegram, admin, "/request 2", "Заявка № 2")
+    for expected in ("Борис", "+79160000002", "жалоба 2", "записан на приём (Главврач)"):
+        assert expected in detail["text"]
+    booked = await say(telegram, admin, "/requests booked", "Заявки: записан")
+    assert "Борис" in booked["text"]
+    assert "Анна" not in booked["text"]
+    await say(telegram, admin, "/requests nonsense", "Использование: /requests")
+    await say(telegram, admin, "/request 99", "не найдена")
+    stats = await say(telegram, admin, "/stats", "Статистика за 7 дн.")
+    assert "Заявок всего: 3" in stats["text"]
+    assert "Конверсия (записан / все): 33,3%" in stats["text"]
+    assert "Массаж стопы: 2" in stats["text"]
+    assert "Отзывов: 2, средняя оценка: 5,0" in stats["text"]
+
+
+async def test_reviews_moderated_from_the_staff_list(
+    staffed: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    review_id = await staffed.repository.create_review(
+        NewReview(user_id=1, author="Ира", rating=4, text="Хорошо лечат", locale="ru"),
+        _silent("review"),  # type: ignore[arg-type]
+    )
+    admin = await patient(telegram, ADMIN_ID, "Главврач")
+    pending = await say(telegram, admin, "/reviews pending", "Отзывы: ждёт модерации")
+    assert "Хорошо лечат" in pending["text"]
+    await press(telegram, admin, f"✅ Опубликовать № {review_id}", "Отзывы")
+    reader = await patient(telegram, 77, "Оля")
+    listing = await say(telegram, reader, "/reviews", "из 5")
+    assert "Хорошо лечат" in listing["text"]
+    audit = await say(telegram, admin, "/audit", "Журнал действий")
+    assert "review:published" in audit["text"]
+    assert "Главврач" in audit["text"]
+
+
+async def test_csv_export_opens_in_excel_and_defuses_formulas(
+    staffed: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    await _requests(staffed, ["Ольга Петрова", '=HYPERLINK("http://x","click")', "@cmd"])
+    admin = await patient(telegram, ADMIN_ID, "Главврач")
+    since = telegram.mark()
+    telegram.send_text(admin, "/export requests")
+    call = await telegram.wait_for_call("sendDocument", since=since)
+    document = telegram.file_of(call.result)
+    raw = document.content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][:6] == ["id", "created_at", "status", "service", "name", "phone"]
+    names = [row[4] for row in rows[1:]]
+    assert names == ["Ольга Петрова", '\'=HYPERLINK("http://x","click")', "'@cmd"]
+    assert rows[1][5] == "'+79160000001"  # a phone starts with "+": kept as text
+    assert rows[1][3] == "Массаж стопы"
+
+    since = telegram.mark()
+    telegram.send_text(admin, "/export reviews")
+    call = await telegram.wait_for_call("sendDocument", since=since)
+    reviews = list(
+        csv.reader(io.StringIO(telegram.file_of(call.result).content.decode("utf-8-sig")))
+    )
+    assert len(reviews) == 3  # header and the two published source reviews
+    await say(telegram, admin, "/export everything", "Использование: /export")
+    audit = await say(telegram, admin, "/audit", "Журнал")
+    assert "export:requests" in audit["text"]
+    assert "export:reviews" in audit["text"]
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["/requests", "/request 1", "/stats", "/export requests", "/audit", "/outbox"],
+)
+async def test_stranger_gets_the_unknown_command_answer(
+    staffed: RunningBot, telegram: FakeTelegramServer, command: str
+) -> None:
+    await _requests(staffed, ["Секретная Анна"])
+    stranger = await patient(telegram, 901, "Любопытный")
+    answer = await say(telegram, stranger, command, "не понял")
+    unknown = await say(telegram, stranger, "/nosuchcommand", "не понял")
+    assert answer["text"] == unknown["text"]
+    texts = " ".join(str(c.params) for c in telegram.calls if c.params.get("chat_id") == 901)
+    assert "+79160000001" not in texts
+    assert "Секретная" not in texts
+    assert not telegram.calls_of("sendDocument")
+
+
+async def test_staff_tools_speak_english(staffed: RunningBot, telegram: FakeTelegramServer) -> None:
+    await _requests(staffed, ["Kate"])
+    admin: FakeUser = await patient(telegram, ADMIN_ID, "Chief", language_code="en")
+    page = await say(telegram, admin, "/requests", "Requests: all")
+    assert "No. 1" in page["text"]
+    await say(telegram, admin, "/stats 30", "Statistics for 30 days")
+    await telegram.wait_for_message(MANAGER_CHAT_ID, "request 1")
+    await say(telegram, admin, "/outbox", "queue is empty")
