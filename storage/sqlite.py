@@ -77,6 +77,8 @@ class SqliteRepository:
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.execute("PRAGMA foreign_keys=ON")
         await db.execute("PRAGMA busy_timeout=5000")
+        # Erased personal data must not linger in free pages of the file.
+        await db.execute("PRAGMA secure_delete=ON")
         self._db = db
         await self._migrate()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, User
 
@@ -86,10 +86,15 @@ def create_router(settings: Settings, translations: Translations) -> Router:
         if card is None or request is None:
             return
         events = await repository.request_events(request_id)
-        await message.edit_text(
-            views.with_status(t, card.text, events[-1] if events else None),
-            reply_markup=keyboards.request_card(t, request_id, request.status),
-        )
+        try:
+            await message.edit_text(
+                views.with_status(t, card.text, events[-1] if events else None),
+                reply_markup=keyboards.request_card(t, request_id, request.status),
+            )
+        except TelegramBadRequest as error:
+            # A manager who lost a race sees the card the winner already refreshed.
+            if "message is not modified" not in error.message:
+                raise
 
     @router.callback_query(ModerationCallback.filter())
     async def moderate(
