@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher, html
 from aiogram.client.default import DefaultBotProperties
@@ -13,19 +14,25 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiohttp import web
+from redis.asyncio import Redis
 
 from bot import errors
 from bot.commands import register_commands
 from bot.content import CONTENT_DIR, Content, load_content
+from bot.flood import Counter, FloodMiddleware, MemoryCounter, RedisCounter
 from bot.fsm import RepositoryStorage
 from bot.handlers import create_routers
 from bot.i18n import Translations, load_translations
+from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import LocaleMiddleware
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.services.retention import RetentionTask
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
-from storage import Repository, SqliteRepository, open_repository
+from bot.web import WEBHOOK_PATH, monitoring_app, webhook_app
+from storage import Repository, open_repository
 from storage.models import NewReview
 
 logger = logging.getLogger(__name__)
@@ -83,6 +90,8 @@ def create_dispatcher(
     translations: Translations,
     timing: OutboxTiming | None = None,
     storage: BaseStorage | None = None,
+    redis: Redis | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     """A fresh dispatcher with fresh routers; services travel as workflow data."""
     clinic_t = translations.get(settings.default_locale)
@@ -101,11 +110,16 @@ def create_dispatcher(
         topic_title=lambda name, user_id: clinic_t("topic-title", name=name, id=str(user_id)),
         alert=alert,
     )
+    if storage is None:
+        # Forms live in Redis when several instances share the work, else in the database.
+        storage = RedisStorage(redis) if redis is not None else RepositoryStorage(repository)
     dispatcher = Dispatcher(
-        storage=storage if storage is not None else RepositoryStorage(repository),
+        storage=storage,
         # One update at a time per chat and user: a double tap on "Confirm" sees the
-        # finished form instead of racing it.
-        events_isolation=SimpleEventIsolation(),
+        # finished form instead of racing it (across instances with Redis).
+        events_isolation=RedisEventIsolation(redis)
+        if redis is not None
+        else SimpleEventIsolation(),
         settings=settings,
         repository=repository,
         content=content,
@@ -114,7 +128,17 @@ def create_dispatcher(
         staff=StaffDirectory(settings),
         retention=RetentionTask(repository, settings.retention_days),
     )
+    if metrics is not None:
+        dispatcher.update.outer_middleware(MetricsMiddleware(metrics))
     dispatcher.update.outer_middleware(LocaleMiddleware(repository, translations))
+    counter: Counter = (
+        RedisCounter(redis, settings.throttle_window_seconds)
+        if redis is not None
+        else MemoryCounter(settings.throttle_window_seconds)
+    )
+    flood = FloodMiddleware(counter, settings.throttle_limit)
+    dispatcher.message.outer_middleware(flood)
+    dispatcher.callback_query.outer_middleware(flood)
     dispatcher.include_router(errors.create_router(translations))
     dispatcher.include_routers(*create_routers(settings, translations))
     dispatcher.startup.register(_on_startup)
@@ -127,9 +151,12 @@ class Application:
     """The bot with its services, started and stopped as one piece (by `main` and by tests)."""
 
     settings: Settings
-    repository: SqliteRepository
+    repository: Repository
     bot: Bot
     dispatcher: Dispatcher
+    metrics: Metrics
+    redis: Redis | None = None
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     async def create(
@@ -141,38 +168,96 @@ class Application:
         content, translations = load_texts(settings)
         repository = open_repository(settings.database_url)
         await repository.open()
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        metrics = Metrics()
         dispatcher = create_dispatcher(
             settings,
             repository=repository,
             content=content,
             translations=translations,
             timing=timing,
+            redis=redis,
+            metrics=metrics,
         )
-        return cls(settings, repository, create_bot(settings), dispatcher)
+        return cls(settings, repository, create_bot(settings), dispatcher, metrics, redis)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Long polling until stopped; deletes a webhook first, as getUpdates needs."""
+        monitoring = None
+        if self.settings.metrics_port is not None:
+            monitoring = await self._serve(
+                monitoring_app(self.repository, self.metrics), self.settings.metrics_port
+            )
+        try:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            await self.dispatcher.start_polling(
+                self.bot,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+                handle_signals=handle_signals,
+                close_bot_session=False,
+            )
+        finally:
+            if monitoring is not None:
+                await monitoring.cleanup()
+
+    async def run_webhook(self) -> None:
+        """Serve Telegram's webhook (and /healthz, /metrics) until stopped."""
+        assert self.settings.webhook_url is not None
+        assert self.settings.webhook_secret is not None
+        secret = self.settings.webhook_secret.get_secret_value()
+        app = webhook_app(self.dispatcher, self.bot, secret, self.repository, self.metrics)
+        runner = await self._serve(app, self.settings.web_port)
+        try:
+            await self.bot.set_webhook(
+                self.settings.webhook_url.rstrip("/") + WEBHOOK_PATH,
+                secret_token=secret,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+            )
+            logger.info(
+                "Webhook registered; serving on %s:%d",
+                self.settings.web_host,
+                self.settings.web_port,
+            )
+            await self._stopping.wait()
+        finally:
+            await runner.cleanup()
+
+    async def _serve(self, app: web.Application, port: int) -> web.AppRunner:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, self.settings.web_host, port).start()
+        return runner
+
+    async def drop_webhook(self) -> None:
         await self.bot.delete_webhook(drop_pending_updates=False)
-        await self.dispatcher.start_polling(
-            self.bot,
-            allowed_updates=self.dispatcher.resolve_used_update_types(),
-            handle_signals=handle_signals,
-            close_bot_session=False,
-        )
 
     async def stop(self) -> None:
+        self._stopping.set()
         with contextlib.suppress(RuntimeError):  # "Polling is not started": nothing to stop
             await self.dispatcher.stop_polling()
 
     async def close(self) -> None:
         await self.bot.session.close()
         await self.repository.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+
+
+async def run(settings: Settings, *, drop_webhook: bool = False) -> None:
+    """Start in the mode the settings choose (webhook or long polling) until interrupted."""
+    application = await Application.create(settings)
+    try:
+        if drop_webhook:
+            await application.drop_webhook()
+            logger.info("Webhook removed")
+        elif settings.webhook_url:
+            await application.run_webhook()
+        else:
+            await application.run_polling()
+    finally:
+        await application.close()
 
 
 async def run_polling(settings: Settings) -> None:
-    """Start with long polling until interrupted."""
-    application = await Application.create(settings)
-    try:
-        await application.run_polling()
-    finally:
-        await application.close()
+    """Start with long polling until interrupted (kept for callers of the first release)."""
+    await run(settings)

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{35}$")
@@ -31,6 +31,14 @@ EXPECTATIONS: dict[str, str] = {
     "manager_topics": "true or false",
     "outbox_poll_seconds": "a positive number of seconds",
     "retention_days": "a positive whole number of days",
+    "webhook_url": "the public https URL Telegram posts updates to, or empty for long polling",
+    "webhook_secret": "1-256 characters of A-Z, a-z, 0-9, _ and -, required with WEBHOOK_URL",
+    "web_host": "the address the webhook and metrics server listens on",
+    "web_port": "a port number, 1-65535",
+    "redis_url": "redis://host:port/db, or empty",
+    "metrics_port": "a port number, 1-65535, or empty",
+    "throttle_limit": "a positive number of messages",
+    "throttle_window_seconds": "a positive number of seconds",
 }
 
 
@@ -51,6 +59,14 @@ class Settings(BaseSettings):
     staff_from_manager_chat: bool = True
     manager_topics: bool = False
     retention_days: int = Field(default=365, gt=0)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    redis_url: str | None = None
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    throttle_limit: int = Field(default=20, gt=0)
+    throttle_window_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("bot_token")
@@ -104,6 +120,35 @@ class Settings(BaseSettings):
             raise ValueError("not an http(s) url")
         return value.rstrip("/")
 
+    @field_validator("webhook_url", "redis_url", "webhook_secret", "metrics_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("not an http(s) url")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("malformed secret")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError("webhook_secret: required with WEBHOOK_URL")
+        return self
+
     @property
     def sqlite_path(self) -> Path:
         """The database file, relative paths resolved against the working directory."""
@@ -119,11 +164,15 @@ def describe_errors(error: ValidationError) -> list[str]:
     seen: set[str] = set()
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else "?"
+        problem = "is missing" if item["type"] == "missing" else "is invalid"
+        if not item["loc"]:
+            # A rule across settings names its variable first: "webhook_secret: required ...".
+            field = str(item["msg"]).removeprefix("Value error, ").split(":")[0]
+            problem = "is missing"
         if field in seen:
             continue
         seen.add(field)
         variable = field.upper()
         expected = EXPECTATIONS.get(field, "a valid value")
-        problem = "is missing" if item["type"] == "missing" else "is invalid"
         lines.append(f"Configuration error: {variable} {problem}; expected {expected}.")
     return lines

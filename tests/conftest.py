@@ -39,6 +39,8 @@ def make_settings(tmp_path: Path, telegram: FakeTelegramServer) -> SettingsFacto
             "manager_chat_id": MANAGER_CHAT_ID,
             "telegram_api_url": telegram.base_url,
             "database_url": f"sqlite:///{tmp_path}/data/clinic.db",
+            # Tests type faster than any patient; flood protection has its own test.
+            "throttle_limit": 10_000,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -294,3 +294,4 @@ forget-notice = 🗑 The data of request No. { $number } was erased at the patie
 card-erased = 🗑 Data erased at the patient's wish.
 command-mydata = My data at the clinic
 command-forget = Erase my data
+flood-slow-down = You are sending messages too fast. Please wait a few seconds.
