@@ -9,7 +9,7 @@ from aiogram import Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import ErrorEvent
 
-from bot.i18n import Translations
+from bot.i18n import Translations, Translator
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +26,17 @@ def create_router(translations: Translations) -> Router:
     router = Router(name=__name__)
 
     @router.error()
-    async def on_error(event: ErrorEvent) -> bool:
+    async def on_error(event: ErrorEvent, t: Translator | None = None) -> bool:
         error = event.exception
+        callback = event.update.callback_query
         if isinstance(error, TelegramBadRequest) and any(
             marker in error.message.lower() for marker in HARMLESS
         ):
             logger.debug("Ignored harmless Telegram answer: %s", error.message)
+            if callback is not None:
+                # Stop the button's spinner, if Telegram still lets us.
+                with contextlib.suppress(TelegramAPIError):
+                    await callback.answer()
             return True
         logger.error(
             "Handler failed on update %s: %s",
@@ -39,15 +44,13 @@ def create_router(translations: Translations) -> Router:
             type(error).__name__,
             exc_info=error,
         )
-        update = event.update
-        user = update.event.from_user if hasattr(update.event, "from_user") else None
-        language = getattr(user, "language_code", None)
-        t = translations.get(translations.locale_for(language))
+        # The user's chosen language when the failure came after it was known.
+        translate = t or translations.get(translations.default_locale)
         with contextlib.suppress(TelegramAPIError):
-            if update.callback_query is not None:
-                await update.callback_query.answer(t("error-generic"), show_alert=True)
-            elif update.message is not None:
-                await update.message.answer(t("error-generic"))
+            if callback is not None:
+                await callback.answer(translate("error-generic"), show_alert=True)
+            elif event.update.message is not None:
+                await event.update.message.answer(translate("error-generic"))
         return True
 
     return router

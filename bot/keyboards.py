@@ -224,6 +224,27 @@ def review_stars(t: Translator) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def _review_cancel(t: Translator) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=t("form-cancel-button"),
+        callback_data=ReviewCallback(action=ReviewAction.CANCEL).pack(),
+    )
+
+
+def review_text(t: Translator) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=t("form-skip"),
+                    callback_data=ReviewCallback(action=ReviewAction.SKIP).pack(),
+                )
+            ],
+            [_review_cancel(t)],
+        ]
+    )
+
+
 def review_signature(t: Translator, first_name: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -239,6 +260,7 @@ def review_signature(t: Translator, first_name: str) -> InlineKeyboardMarkup:
                     callback_data=ReviewCallback(action=ReviewAction.ANONYMOUS).pack(),
                 )
             ],
+            [_review_cancel(t)],
         ]
     )
 

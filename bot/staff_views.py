@@ -181,10 +181,20 @@ def pack(parts: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def personal_data(t: Translator, content: LocaleContent, data: PersonalData) -> list[str]:
-    parts = [t("mydata-title"), t("mydata-language", language=data.locale or "—")]
+    language = t(f"language-name-{data.locale}") if data.locale in ("ru", "en") else "—"
+    parts = [t("mydata-title"), t("mydata-language", language=language)]
     if data.requests:
         parts.append(t("mydata-requests"))
-        parts += [request_line(t, content, r) for r in data.requests]
+        parts += [
+            request_line(t, content, r)
+            + "\n"
+            + t(
+                "mydata-request-detail",
+                time=_or_erased(t, r.preferred_time),
+                complaint=_or_erased(t, r.complaint),
+            )
+            for r in data.requests
+        ]
     if data.reviews:
         parts.append(t("mydata-reviews"))
         parts += [review_line(t, r) for r in data.reviews]

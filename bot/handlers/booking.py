@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ from bot.callbacks import (
     TimeSlot,
 )
 from bot.content import Content
-from bot.handlers.screens import answer_quietly, remove_buttons, show
+from bot.handlers.screens import NOT_A_COMMAND, answer_quietly, remove_buttons, show
 from bot.i18n import Translations, Translator
 from bot.outbox import OutboxSender
 from bot.services.forms import (
@@ -231,14 +232,14 @@ def create_router(translations: Translations) -> Router:
         if isinstance(callback.message, Message):
             await _next_step(callback.message, state, content, t, BookingForm.name)
 
-    @router.message(BookingForm.service)
+    @router.message(BookingForm.service, NOT_A_COMMAND)
     async def service_expected(message: Message, content: Content, t: Translator) -> None:
         await message.answer(t("form-use-buttons"))
         await _ask_service(message, content, t)
 
     # --- name -----------------------------------------------------------------------------
 
-    @router.message(BookingForm.name, F.text)
+    @router.message(BookingForm.name, NOT_A_COMMAND, F.text)
     async def name_entered(
         message: Message, state: FSMContext, content: Content, t: Translator
     ) -> None:
@@ -250,18 +251,28 @@ def create_router(translations: Translations) -> Router:
         await state.update_data(name=checked)
         await _next_step(message, state, content, t, BookingForm.phone)
 
-    @router.message(BookingForm.name)
+    @router.message(BookingForm.name, NOT_A_COMMAND)
     async def name_expected(message: Message, t: Translator) -> None:
         await message.answer(t("form-text-expected"))
         await _ask_name(message, t)
 
     # --- phone ----------------------------------------------------------------------------
 
-    @router.message(BookingForm.phone, F.contact | F.text)
+    @router.message(BookingForm.phone, NOT_A_COMMAND, F.contact | F.text)
     async def phone_entered(
         message: Message, state: FSMContext, content: Content, t: Translator
     ) -> None:
-        raw = message.contact.phone_number if message.contact else (message.text or "")
+        contact = message.contact
+        if (
+            contact is not None
+            and message.from_user is not None
+            and (contact.user_id != message.from_user.id)
+        ):
+            # Someone else's card from the address book: the clinic would call the wrong person.
+            await message.answer(t("book-phone-not-own"))
+            await _ask_phone(message, t)
+            return
+        raw = contact.phone_number if contact else (message.text or "")
         phone = normalize_phone(raw)
         if phone is None:
             await message.answer(t("book-phone-invalid"))
@@ -274,7 +285,7 @@ def create_router(translations: Translations) -> Router:
         )
         await _next_step(message, state, content, t, BookingForm.time)
 
-    @router.message(BookingForm.phone)
+    @router.message(BookingForm.phone, NOT_A_COMMAND)
     async def phone_expected(message: Message, t: Translator) -> None:
         await message.answer(t("book-phone-invalid"))
         await _ask_phone(message, t)
@@ -299,7 +310,7 @@ def create_router(translations: Translations) -> Router:
         if isinstance(callback.message, Message):
             await _next_step(callback.message, state, content, t, BookingForm.complaint)
 
-    @router.message(BookingForm.time, F.text)
+    @router.message(BookingForm.time, NOT_A_COMMAND, F.text)
     async def time_entered(
         message: Message, state: FSMContext, content: Content, t: Translator
     ) -> None:
@@ -311,7 +322,7 @@ def create_router(translations: Translations) -> Router:
         await state.update_data(time=checked)
         await _next_step(message, state, content, t, BookingForm.complaint)
 
-    @router.message(BookingForm.time)
+    @router.message(BookingForm.time, NOT_A_COMMAND)
     async def time_expected(message: Message, t: Translator) -> None:
         await message.answer(t("form-text-expected"))
         await _ask_time(message, t)
@@ -334,7 +345,7 @@ def create_router(translations: Translations) -> Router:
         if isinstance(callback.message, Message):
             await _next_step(callback.message, state, content, t, BookingForm.consent, repository)
 
-    @router.message(BookingForm.complaint, F.text)
+    @router.message(BookingForm.complaint, NOT_A_COMMAND, F.text)
     async def complaint_entered(
         message: Message,
         state: FSMContext,
@@ -350,7 +361,7 @@ def create_router(translations: Translations) -> Router:
         await state.update_data(complaint=checked)
         await _next_step(message, state, content, t, BookingForm.consent, repository)
 
-    @router.message(BookingForm.complaint)
+    @router.message(BookingForm.complaint, NOT_A_COMMAND)
     async def complaint_expected(message: Message, t: Translator) -> None:
         await message.answer(t("form-text-expected"))
         await _ask_complaint(message, t)
@@ -371,7 +382,7 @@ def create_router(translations: Translations) -> Router:
         if isinstance(callback.message, Message):
             await _show_summary(callback.message, state, content, t)
 
-    @router.message(BookingForm.consent)
+    @router.message(BookingForm.consent, NOT_A_COMMAND)
     async def consent_expected(message: Message, t: Translator) -> None:
         await message.answer(t("book-consent-required"))
         await _ask_consent(message, t)
@@ -420,6 +431,13 @@ def create_router(translations: Translations) -> Router:
         clinic_t = translations.get(settings.default_locale)
         clinic_content = content.for_locale(settings.default_locale)
         patient = _patient(callback.from_user)
+        # A quick-button time is shown to managers in their own language.
+        for slot in TimeSlot:
+            if request.preferred_time == t(f"book-time-{slot.value}"):
+                card_request = replace(request, preferred_time=clinic_t(f"book-time-{slot.value}"))
+                break
+        else:
+            card_request = request
 
         def card(request_id: int) -> OutboxMessage:
             return OutboxMessage(
@@ -427,7 +445,9 @@ def create_router(translations: Translations) -> Router:
                 ref_id=request_id,
                 chat_id=settings.manager_chat_id,
                 thread_id=settings.manager_thread_id,
-                text=views.request_card(clinic_t, clinic_content, request_id, request, patient),
+                text=views.request_card(
+                    clinic_t, clinic_content, request_id, card_request, patient
+                ),
                 reply_markup=keyboards.request_card(
                     clinic_t, request_id, RequestStatus.NEW
                 ).model_dump_json(exclude_none=True),
@@ -486,7 +506,7 @@ def create_router(translations: Translations) -> Router:
         else:
             await prompts[field](callback.message, t)
 
-    @router.message(StateFilter(BookingForm.confirm, BookingForm.edit))
+    @router.message(StateFilter(BookingForm.confirm, BookingForm.edit), NOT_A_COMMAND)
     async def summary_expected(message: Message, t: Translator) -> None:
         await message.answer(t("form-use-buttons-above"))
 

@@ -56,7 +56,11 @@ def create_router(translations: Translations) -> Router:
         await answer_quietly(callback)
 
     @router.message(Command("help"))
-    async def help_command(message: Message, t: Translator) -> None:
+    async def help_command(message: Message, state: FSMContext, t: Translator) -> None:
+        if await state.get_state() is not None:
+            # Keep the form's own keyboard (e.g. "Share my phone"): the form goes on.
+            await message.answer(t("help-text") + "\n\n" + t("form-continue"))
+            return
         await message.answer(t("help-text"), reply_markup=keyboards.main_menu(t))
 
     @router.message(Command("language"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards, views
@@ -63,7 +64,10 @@ def create_router(settings: Settings, translations: Translations) -> Router:
         await message.answer(t("relay-passed-on"), reply_markup=keyboards.main_menu(t))
 
     @router.message()
-    async def not_understood(message: Message, t: Translator) -> None:
+    async def not_understood(message: Message, state: FSMContext, t: Translator) -> None:
+        if await state.get_state() is not None:
+            await message.answer(t("form-unknown-command"))
+            return
         await message.answer(t("not-understood"), reply_markup=keyboards.main_menu(t))
 
     return router

@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards, views
 from bot.callbacks import NavCallback, ReviewAction, ReviewCallback, ReviewsPageCallback, Screen
-from bot.handlers.screens import answer_quietly, leave_form, remove_buttons, show
+from bot.handlers.screens import NOT_A_COMMAND, answer_quietly, leave_form, remove_buttons, show
 from bot.i18n import Translations, Translator
 from bot.outbox import OutboxSender
 from bot.services.forms import REVIEW_RULE, TextProblem
@@ -30,7 +30,7 @@ async def _ask_rating(message: Message, t: Translator) -> None:
 async def _ask_text(message: Message, t: Translator) -> None:
     await message.answer(
         t("review-ask-text"),
-        reply_markup=keyboards.skip_button(t, ReviewCallback(action=ReviewAction.SKIP).pack()),
+        reply_markup=keyboards.review_text(t),
     )
 
 
@@ -109,12 +109,12 @@ def create_router(translations: Translations) -> Router:
         if isinstance(callback.message, Message):
             await _ask_text(callback.message, t)
 
-    @router.message(ReviewForm.rating)
+    @router.message(ReviewForm.rating, NOT_A_COMMAND)
     async def rating_expected(message: Message, t: Translator) -> None:
         await message.answer(t("form-use-buttons"))
         await _ask_rating(message, t)
 
-    @router.message(ReviewForm.text, F.text)
+    @router.message(ReviewForm.text, NOT_A_COMMAND, F.text)
     async def text_entered(message: Message, state: FSMContext, t: Translator) -> None:
         checked = REVIEW_RULE.check(message.text)
         if isinstance(checked, TextProblem):
@@ -135,7 +135,7 @@ def create_router(translations: Translations) -> Router:
         if isinstance(callback.message, Message):
             await _ask_signature(callback.message, t, callback.from_user.first_name)
 
-    @router.message(ReviewForm.text)
+    @router.message(ReviewForm.text, NOT_A_COMMAND)
     async def text_expected(message: Message, t: Translator) -> None:
         await message.answer(t("form-text-expected"))
         await _ask_text(message, t)
@@ -194,7 +194,7 @@ def create_router(translations: Translations) -> Router:
         if isinstance(callback.message, Message):
             await callback.message.answer(t("review-done"), reply_markup=keyboards.main_menu(t))
 
-    @router.message(ReviewForm.signature)
+    @router.message(ReviewForm.signature, NOT_A_COMMAND)
     async def signature_expected(message: Message, t: Translator) -> None:
         await message.answer(t("form-use-buttons-above"))
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import contextlib
 
+from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
 from bot.i18n import Translator
+
+NOT_A_COMMAND = ~F.text.startswith("/")
+"""Form answers exclude commands: "/review" typed at the name step starts a review instead
+of becoming the patient's name, and "/forget" is never stored as a complaint."""
 
 
 async def show(

@@ -11,7 +11,7 @@ import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import (
@@ -37,7 +37,7 @@ from storage.models import ConsultationRequest, RequestStatus, Review, ReviewSta
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 10
-REVIEWS_PAGE_SIZE = 5
+REVIEWS_PAGE_SIZE = 10
 REQUESTS, REVIEWS = "rq", "rv"
 
 
@@ -141,7 +141,11 @@ async def _reviews_screen(
         keyboard.append(
             [
                 InlineKeyboardButton(
-                    text=f"{t('moderation-button-' + action)} № {review.id}",
+                    text=t(
+                        "staff-moderate-button",
+                        action=t(f"moderation-button-{action}"),
+                        id=str(review.id),
+                    ),
                     callback_data=StaffModerationCallback(
                         review=review.id, status=target, list_status=status, anchor=ids[0] + 1
                     ).pack(),
@@ -165,8 +169,14 @@ def _parse_day(value: str) -> datetime:
 
 def create_router() -> Router:
     router = Router(name=__name__)
-    router.message.filter(IsStaff())
-    router.callback_query.filter(IsStaff())
+    # Cheap checks first: a patient's ordinary message never costs a getChatMember call.
+    router.message.filter(F.text.startswith("/"), IsStaff())
+    router.callback_query.filter(
+        F.data.startswith(
+            (f"{StaffPageCallback.__prefix__}:", f"{StaffModerationCallback.__prefix__}:")
+        ),
+        IsStaff(),
+    )
 
     @router.message(Command("requests"))
     async def requests(

@@ -23,7 +23,7 @@ REQUEST_COLUMNS = (
     "consent_version",
     "consented_at",
 )
-REVIEW_COLUMNS = ("id", "created_at", "status", "rating", "author", "text", "locale")
+REVIEW_COLUMNS = ("id", "created_at", "status", "rating", "author", "text")
 
 
 def safe_cell(value: object) -> str:
@@ -76,7 +76,6 @@ async def write_reviews(rows: AsyncIterator[Review], path: Path) -> int:
                     review.rating,
                     review.author,
                     review.text,
-                    "",
                 )
             )
             count += 1

@@ -25,6 +25,8 @@ help-text =
     /review — leave a review
     /reviews — read reviews
     /cancel — cancel the form you are filling in
+    /mydata — what data the clinic stores about you
+    /forget — erase your data
     /help — this help
 
     You can also use the menu buttons below.
@@ -73,7 +75,7 @@ form-use-buttons = Please choose one of the buttons.
 form-use-buttons-above = Please use the buttons under the message above.
 form-text-expected = Please answer with a text message.
 form-problem-empty = The answer is empty. Please type it again.
-form-problem-too-short = That is too short. Please type a little more.
+form-problem-too-short = That is too short. Please write it in full.
 form-problem-too-long = That is too long: at most { $limit } characters, please.
 form-problem-no-letters = Please answer in words, not only with emoji or symbols.
 
@@ -84,17 +86,17 @@ book-ask-service = Which service are you interested in?
 book-service-not-sure = 🤔 Not sure, I need advice
 book-service-chosen = Service: <b>{ $service }</b>
 book-ask-name = What is your name?
-book-ask-phone = Your phone number for the call back: tap «📱 Share my phone» or type it, e.g. +7 916 123-45-67.
+book-ask-phone = Your phone number for the call back: tap "📱 Share my phone" or type it, e.g. +7 916 123-45-67.
 book-share-phone = 📱 Share my phone
 book-phone-placeholder = +7 916 123-45-67
-book-phone-invalid = That does not look like a phone number. Please type it with the country code, e.g. +7 916 123-45-67, or tap «📱 Share my phone».
+book-phone-invalid = That does not look like a phone number. Please type it with the country code, e.g. +7 916 123-45-67, or tap "📱 Share my phone".
 book-phone-saved = Phone: <b>{ $phone }</b> ✅
 book-ask-time = When is it convenient to call you? Choose an option or type your own, e.g. "weekdays after 18:00".
 book-time-morning = 🌅 Morning (9:00–12:00)
 book-time-afternoon = ☀️ Afternoon (12:00–17:00)
 book-time-evening = 🌆 Evening (17:00–20:00)
 book-time-chosen = Preferred time: <b>{ $time }</b>
-book-ask-complaint = Briefly describe what bothers you (optional), or tap «Skip».
+book-ask-complaint = Briefly describe what bothers you (optional), or tap "Skip".
 book-complaint-skipped = Complaint: skipped.
 book-ask-consent =
     <b>Consent to the processing of personal data</b>
@@ -103,7 +105,7 @@ book-ask-consent =
 
     <i>Consent text, version { $version }</i>
 book-consent-agree = ✅ I agree
-book-consent-required = Without consent we cannot accept the request. Tap «✅ I agree» or «✖️ Cancel».
+book-consent-required = Without consent we cannot accept the request. Tap "✅ I agree" or "✖️ Cancel".
 book-summary =
     <b>Please check your request</b>
 
@@ -121,7 +123,7 @@ book-field-name = Name
 book-field-phone = Phone
 book-field-time = Time
 book-field-complaint = Complaint
-book-restart = The form was interrupted. Please start again with «📝 Book a consultation».
+book-restart = The form was interrupted. Please start again with "📝 Book a consultation".
 book-done =
     ✅ Thank you! Your request <b>No. { $number }</b> has been received.
     The clinic's manager will call you at the time you chose.
@@ -129,7 +131,7 @@ book-done =
 ## Reviews
 review-ask-rating = How would you rate the clinic? Choose from 1 to 5 stars.
 review-rated = Your rating: { $stars }
-review-ask-text = Tell us in a few words about your experience, or tap «Skip».
+review-ask-text = Tell us in a few words about your experience, or tap "Skip".
 review-ask-signature = How should we sign your review?
 review-sign-as = ✍️ As { $name }
 review-sign-anonymous = 🙈 Anonymously
@@ -211,7 +213,7 @@ relay-unknown-target = I don't know which patient this is for: reply to a reques
 ban-done = 🚫 Patient banned: their messages are ignored, requests and reviews refused.
 unban-done = ✅ Patient unbanned.
 ban-usage = Send this command as a reply to a patient's card or message.
-banned-refusal = Sorry, we cannot accept a request from you through the bot. Please call the clinic.
+banned-refusal = Sorry, we cannot accept a request from you through the bot. Please contact the clinic another way.
 outbox-empty = ✅ The queue is empty: every card has been delivered.
 outbox-summary = 📬 Waiting for delivery: { $count }. The oldest has waited since { $oldest }.
 outbox-row = • { $kind } No. { $ref }: { $attempts } attempts; { $error }
@@ -277,6 +279,9 @@ staff-audit-empty = The log is empty.
 ## Patient's data
 mydata-title = <b>What data the clinic stores about you</b>
 mydata-language = Bot language: { $language }
+mydata-request-detail =
+    Preferred time: { $time }
+    Complaint: { $complaint }
 mydata-requests = <b>Requests</b>
 mydata-reviews = <b>Reviews</b>
 mydata-consents = <b>Consents to personal data processing</b>
@@ -285,7 +290,7 @@ mydata-nothing = There are no requests, reviews or consents from you.
 mydata-footer = To erase your data: /forget
 forget-confirm =
     <b>Erase your personal data?</b>
-    Your name, phone, complaints and review texts will be erased. Messages to the managers that have not been sent yet will be cancelled. This cannot be undone.
+    Your name, phone, preferred time, complaints and review texts will be erased, and messages to the managers not yet delivered will not be sent. The data cannot be restored.
 forget-yes = 🗑 Yes, erase my data
 forget-no = No, keep it
 forget-kept = All right, your data is untouched.
@@ -295,3 +300,7 @@ card-erased = 🗑 Data erased at the patient's wish.
 command-mydata = My data at the clinic
 command-forget = Erase my data
 flood-slow-down = You are sending messages too fast. Please wait a few seconds.
+form-continue = The form goes on: answer the last question or send /cancel.
+form-unknown-command = There is no such command. Answer the last question, or send /cancel to stop filling in the form.
+staff-moderate-button = { $action } No. { $id }
+book-phone-not-own = That is someone else's contact. Tap "📱 Share my phone" to send your own number, or type the number we should call.
