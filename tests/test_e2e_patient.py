@@ -424,3 +424,78 @@ async def test_unknown_and_stale_buttons_get_an_answer(
         assert "неактивна" in answer.params.get("text", "")
     # The bot keeps working.
     await say(telegram, user, "/help", "Что я умею")
+
+
+async def test_commands_inside_a_form_are_commands_not_answers(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    user = await patient(telegram, 801, "Инна")
+    await tap(telegram, user, "📝 Записаться на консультацию", "Какая услуга")
+    await press(telegram, user, "Массаж стопы", "Как вас зовут?")
+    # /help answers but keeps the form (and its keyboard) going.
+    await say(telegram, user, "/help", "Заполнение заявки продолжается")
+    await say(telegram, user, "/nonsense", "Такой команды нет")
+    await say(telegram, user, "Инна", "Ваш телефон")
+    assert reply_keyboard(telegram, user.id) == ["📱 Поделиться номером", "✖️ Отмена"]
+    # /review leaves the booking and starts a review; the booking never saw "/review".
+    rating = await say(telegram, user, "/review", "Выберите от 1 до 5")
+    assert "Заполнение отменено" in telegram.chat_messages(user.id)[-2]["text"]
+    assert rating
+    # /mydata in the middle of a review shows the data and the review goes on.
+    await say(telegram, user, "/mydata", "Какие ваши данные хранит клиника")
+    await press(telegram, user, "⭐⭐⭐", "Расскажите")
+    await say(telegram, user, "/forget", "Удалить ваши персональные данные?")
+    await press(telegram, user, "Нет, оставить", "не тронуты")
+    assert await clinic.repository.get_request(1) is None
+
+
+async def test_someone_elses_contact_is_refused(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    user = await patient(telegram, 802, "Инна")
+    await tap(telegram, user, "📝 Записаться на консультацию", "Какая услуга")
+    await press(telegram, user, "Массаж стопы", "Как вас зовут?")
+    await say(telegram, user, "Инна", "Ваш телефон")
+    since = telegram.mark()
+    telegram.send_contact(user, "+79035554433", own=False)
+    await telegram.wait_for_message(user.id, "чужой контакт", since=since)
+    since = telegram.mark()
+    telegram.send_contact(user, "79161112233", own=True)
+    await telegram.wait_for_message(user.id, "+79161112233", since=since)
+
+
+async def test_english_patient_time_slot_reaches_managers_in_russian(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    user = await patient(telegram, 803, "Kate", language_code="en")
+    await tap(telegram, user, "📝 Book a consultation", "Which service")
+    await press(telegram, user, "Foot massage", "What is your name?")
+    await say(telegram, user, "Kate", "phone number")
+    await say(telegram, user, "+44 20 7946 0958", "When is it convenient")
+    await press(telegram, user, "🌆 Evening (17:00–20:00)", "Briefly describe")
+    await press(telegram, user, "⏭ Skip", "Consent")
+    summary = await press(telegram, user, "✅ I agree", "Please check")
+    assert "Evening (17:00–20:00)" in summary["text"]
+    await press(telegram, user, "✅ Confirm", "No. 1")
+    card = await telegram.wait_for_message(MANAGER_CHAT_ID, "№ 1")
+    assert "Вечером (17:00–20:00)" in card["text"]
+    assert "+442079460958" in card["text"]
+
+
+async def test_button_answered_after_telegrams_timeout_still_works(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    user = await patient(telegram, 804, "Инна")
+    menu = await tap(telegram, user, "📖 Об остеопорозе", "Выберите раздел")
+    telegram.callback_query_max_age = 0.0  # every answer comes "too late"
+    since = telegram.mark()
+    telegram.press(user, menu["message_id"], telegram.inline_buttons(menu)[1][1])
+    page = await telegram.wait_for_message(user.id, "Раздел 2 из", since=since)
+    assert page["message_id"] == menu["message_id"]
+    await telegram.wait_idle()
+    answers = [c for c in telegram.calls[since:] if c.method == "answerCallbackQuery"]
+    assert answers
+    assert not answers[0].ok
+    assert "query is too old" in (answers[0].description or "")
+    texts = [str(c.params.get("text", "")) for c in telegram.calls[since:]]
+    assert not any("что-то пошло не так" in text for text in texts)
