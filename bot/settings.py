@@ -24,7 +24,7 @@ EXPECTATIONS: dict[str, str] = {
     ),
     "manager_thread_id": "a positive forum topic id, or empty",
     "admin_ids": "comma-separated numeric Telegram user ids, like 111,222",
-    "database_url": "sqlite:///path/to/file.db",
+    "database_url": "sqlite:///path/to/file.db or postgresql://user:password@host/db",
     "telegram_api_url": "an http(s) URL of a Bot API server, like https://api.telegram.org",
     "default_locale": "one of: " + ", ".join(SUPPORTED_LOCALES),
     "staff_from_manager_chat": "true or false",
@@ -108,10 +108,12 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _sqlite_url(cls, value: str) -> str:
-        if not value.startswith("sqlite:///") or value == "sqlite:///":
-            raise ValueError("unsupported database url")
-        return value
+    def _database_url(cls, value: str) -> str:
+        if value.startswith("sqlite:///") and value != "sqlite:///":
+            return value
+        if value.startswith(("postgresql://", "postgres://")):
+            return value
+        raise ValueError("unsupported database url")
 
     @field_validator("telegram_api_url")
     @classmethod
