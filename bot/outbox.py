@@ -34,6 +34,8 @@ from storage.sqlite import Clock, utc_now
 logger = logging.getLogger(__name__)
 
 BATCH = 50
+# How long a stop waits for the message in flight to be recorded before cancelling anyway.
+STOP_GRACE_SECONDS = 10.0
 TOPIC_GONE_MARKERS = ("message thread not found", "topic_deleted", "topic_id_invalid")
 
 
@@ -72,6 +74,10 @@ class SlidingWindow:
             await self._sleep(self._window - (now - self._events[0]))
 
 
+class _StopRequestedError(Exception):
+    """Raised instead of starting a request to Telegram once a stop was asked for."""
+
+
 Alert = Callable[[Bot, str, int], Awaitable[None]]
 """Tells staff privately that the manager chat refuses messages: (bot, error, pending)."""
 
@@ -107,6 +113,10 @@ class OutboxSender:
         self._overall = SlidingWindow(self._timing.overall_per_second, 1.0, sleep)
         self._failing_since_error: str | None = None
         self._alerted = False
+        self._stopping = False
+        # Clear from the moment a request to Telegram starts until its outcome is stored.
+        self._settled = asyncio.Event()
+        self._settled.set()
 
     def wake(self) -> None:
         """Called after a new row is written, so it goes out now rather than at the next poll."""
@@ -116,18 +126,32 @@ class OutboxSender:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(bot), name="outbox-sender")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop once the message in flight, if any, is recorded as sent or failed.
+
+        Cancelling between Telegram's answer and marking the row would post that card again
+        after the restart, and the first copy would be linked to no patient.
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        try:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), timeout=grace)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        finally:
             self._task = None
+            self._stopping = False
 
     async def _run(self, bot: Bot) -> None:
         while True:
             try:
                 await self.deliver_due(bot)
                 delay = await self._idle_delay()
+            except _StopRequestedError:
+                return
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -156,7 +180,19 @@ class OutboxSender:
                     return sent
                 sent += 1
 
+    def _begin_request(self) -> None:
+        """Called right before a request whose outcome must be stored; refused when stopping."""
+        if self._stopping:
+            raise _StopRequestedError
+        self._settled.clear()
+
     async def _deliver(self, bot: Bot, pending: PendingMessage) -> bool:
+        try:
+            return await self._attempt(bot, pending)
+        finally:
+            self._settled.set()
+
+    async def _attempt(self, bot: Bot, pending: PendingMessage) -> bool:
         message = pending.message
         try:
             message_id = await self._send(bot, message)
@@ -206,6 +242,7 @@ class OutboxSender:
         if topic_id is not None:
             return topic_id
         await self._pace(message.chat_id)
+        self._begin_request()
         topic = await bot.create_forum_topic(
             message.chat_id, self._topic_title(name or "?", message.patient_id)[:128]
         )
@@ -228,6 +265,7 @@ class OutboxSender:
             else None
         )
         await self._pace(message.chat_id)
+        self._begin_request()
         if message.copy_chat_id is not None and message.copy_message_id is not None:
             copied = await bot.copy_message(
                 message.chat_id,

@@ -157,7 +157,18 @@ def create_router(settings: Settings, translations: Translations) -> Router:
             return
         target = await _target(message, repository, settings)
         if target is None:
-            return  # managers talking among themselves
+            # Managers talking among themselves are left alone; but an answer to one of the
+            # bot's own messages that belongs to no patient would otherwise vanish unnoticed.
+            replied = message.reply_to_message
+            if (
+                replied is not None
+                and replied.from_user is not None
+                and replied.from_user.id == bot.id
+                and replied.forum_topic_created is None  # a topic's root: not a reply at all
+                and await staff.is_staff(bot, message.from_user.id)
+            ):
+                await message.reply(clinic_t("relay-unknown-target"))
+            return
         if not await staff.is_staff(bot, message.from_user.id):
             await message.reply(clinic_t("staff-only"))
             return
