@@ -16,6 +16,10 @@ EXIT_CONFIG = 2
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["preview"]:  # needs no BOT_TOKEN / MANAGER_CHAT_ID: see bot/preview
+        from bot.preview.cli import main as preview
+
+        return preview(sys.argv[2:])
     try:
         settings = Settings()
     except ValidationError as error:

@@ -1,0 +1,1 @@
+"""Try the whole bot without Telegram: `clinic-bot preview` (see `bot.preview.core`)."""
