@@ -28,6 +28,7 @@ from bot.i18n import Translations, load_translations
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import LocaleMiddleware
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
+from bot.retry import RetryAfterMiddleware
 from bot.services.retention import RetentionTask
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 def create_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,

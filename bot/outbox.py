@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html as html_module
 import logging
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from aiogram import Bot
@@ -208,9 +210,24 @@ class OutboxSender:
         except (TelegramNetworkError, TelegramServerError) as error:
             await self._postpone(bot, pending, _describe(error), None, permanent=False)
             return False
+        except TelegramBadRequest as error:
+            if _chat_level(error):
+                await self._postpone(bot, pending, _describe(error), None, permanent=True)
+                return False
+            # This one message is refused (a patient's photo deleted meanwhile, markup
+            # Telegram rejects): deliver its content in a simpler form rather than let it
+            # block every card behind it.
+            logger.warning(
+                "Manager chat refused a %s (%s); sending it plainly", message.kind, error.message
+            )
+            try:
+                message_id = await self._send(bot, _plain(message))
+            except TelegramAPIError as second:
+                await self._postpone(bot, pending, _describe(second), None, permanent=True)
+                return False
         except TelegramAPIError as error:
-            # The chat is missing, the bot was removed, or the message is refused: staff must
-            # act, and retrying slowly lets delivery resume by itself once they have.
+            # The chat is missing or the bot was removed: staff must act, and retrying
+            # slowly lets delivery resume by itself once they have.
             await self._postpone(bot, pending, _describe(error), None, permanent=True)
             return False
         await self._repository.mark_outbox_sent(pending.id, message_id)
@@ -320,6 +337,43 @@ class OutboxSender:
                 await self._alert(bot, error, count)
             except TelegramAPIError as alert_error:
                 logger.warning("Could not alert staff: %s", alert_error.message)
+
+
+CHAT_LEVEL_MARKERS = (
+    "chat not found",
+    "bot was kicked",
+    "bot is not a member",
+    "not enough rights",
+    "have no rights",
+    "need administrator rights",
+    "group chat was upgraded",
+    "chat_write_forbidden",
+    "topic_closed",
+)
+
+
+def _chat_level(error: TelegramBadRequest) -> bool:
+    """Whether the error is about the manager chat itself rather than this one message."""
+    text = error.message.lower()
+    return any(marker in text for marker in CHAT_LEVEL_MARKERS)
+
+
+def _plain(message: OutboxMessage) -> OutboxMessage:
+    """The message as text only: a copy becomes its caption, HTML is shown as typed."""
+    if message.copy_chat_id is not None:
+        return replace(message, copy_chat_id=None, copy_message_id=None)
+    return replace(message, text=_strip_tags(message.text), reply_markup=message.reply_markup)
+
+
+def _strip_tags(text: str) -> str:
+    return html_module.escape(
+        re.sub(r"<[^>]+>", "", text)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", '"')
+        .replace("&amp;", "&"),
+        quote=False,
+    )
 
 
 def _describe(error: TelegramAPIError) -> str:

@@ -66,6 +66,12 @@ def create_router(settings: Settings, translations: Translations) -> Router:
         await _refresh_card(callback, repository, clinic_t, callback_data.request)
         if change.applied:
             logger.info("Request %d status set to %s", callback_data.request, change.current)
+            await repository.add_audit(
+                callback.from_user.id,
+                _staff_name(callback.from_user),
+                f"status:{change.current.value}",
+                f"request {callback_data.request}",
+            )
             await answer_quietly(
                 callback,
                 clinic_t("status-changed", status=clinic_t(f"status-name-{change.current.value}")),
@@ -114,6 +120,9 @@ def create_router(settings: Settings, translations: Translations) -> Router:
             await answer_quietly(callback, clinic_t("stale-button"))
             return
         logger.info("Review %d is now %s", review.id, review.status)
+        await repository.add_audit(
+            callback.from_user.id, name, f"review:{review.status.value}", f"review {review.id}"
+        )
         card = await repository.manager_message(message.chat.id, message.message_id)
         base = card.text if card else message.html_text
         await message.edit_text(
@@ -138,6 +147,12 @@ def create_router(settings: Settings, translations: Translations) -> Router:
         banning = (message.text or "").lstrip("/").lower().startswith("ban")
         await repository.set_banned(target.patient_id, message.from_user.id if banning else None)
         logger.info("Patient %s by staff", "banned" if banning else "unbanned")
+        await repository.add_audit(
+            message.from_user.id,
+            _staff_name(message.from_user),
+            "ban" if banning else "unban",
+            f"patient {target.patient_id}",
+        )
         await message.reply(clinic_t("ban-done" if banning else "unban-done"))
 
     @router.message(Command("outbox"))

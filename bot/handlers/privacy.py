@@ -6,7 +6,7 @@ import contextlib
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -39,6 +39,20 @@ def _confirm_keyboard(t: Translator) -> InlineKeyboardMarkup:
             ],
         ]
     )
+
+
+async def _blank(bot: Bot, chat_id: int, message_id: int, text: str) -> None:
+    """Replace a card's text, or a copied photo's caption, with the erasure note."""
+    try:
+        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+    except TelegramBadRequest as error:
+        if "no text" not in error.message.lower():
+            logger.warning("Could not blank a card: %s", error.message)
+            return
+        with contextlib.suppress(TelegramAPIError):
+            await bot.edit_message_caption(chat_id=chat_id, message_id=message_id, caption=text)
+    except TelegramAPIError as error:
+        logger.warning("Could not blank a card: %s", error.message)
 
 
 def create_router(settings: Settings, translations: Translations) -> Router:
@@ -90,9 +104,15 @@ def create_router(settings: Settings, translations: Translations) -> Router:
         outbox.wake()
         # The cards in the manager chat showed the data too: blank them where Telegram allows.
         for card in erasure.cards:
+            await _blank(bot, card.chat_id, card.message_id, clinic_t("card-erased"))
+        topic_id, _ = await repository.patient_topic(user_id)
+        if topic_id is not None:
+            # The topic's title carried the patient's name.
             with contextlib.suppress(TelegramAPIError):
-                await bot.edit_message_text(
-                    clinic_t("card-erased"), chat_id=card.chat_id, message_id=card.message_id
+                await bot.edit_forum_topic(
+                    settings.manager_chat_id,
+                    topic_id,
+                    name=clinic_t("topic-title", name="🗑", id=str(user_id)),
                 )
         logger.info(
             "Patient data erased on request: %d requests, %d reviews",
