@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher, html
@@ -107,7 +108,12 @@ def create_dispatcher(
 
     outbox = OutboxSender(
         repository,
-        timing=timing or OutboxTiming(poll_seconds=settings.outbox_poll_seconds),
+        timing=timing
+        or OutboxTiming(
+            poll_seconds=settings.outbox_poll_seconds,
+            per_chat_limit=settings.outbox_chat_limit,
+            per_chat_window_seconds=settings.outbox_chat_window_seconds,
+        ),
         topics=settings.manager_topics,
         topic_title=lambda name, user_id: clinic_t("topic-title", name=name, id=str(user_id)),
         alert=alert,
@@ -202,8 +208,12 @@ class Application:
             if monitoring is not None:
                 await monitoring.cleanup()
 
-    async def run_webhook(self) -> None:
-        """Serve Telegram's webhook (and /healthz, /metrics) until stopped."""
+    async def run_webhook(self, *, handle_signals: bool = True) -> None:
+        """Serve Telegram's webhook (and /healthz, /metrics) until stopped or signalled."""
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, self._stopping.set)
         assert self.settings.webhook_url is not None
         assert self.settings.webhook_secret is not None
         secret = self.settings.webhook_secret.get_secret_value()

@@ -13,8 +13,6 @@ import contextlib
 import html as html_module
 import logging
 import re
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -36,6 +34,7 @@ from storage.sqlite import Clock, utc_now
 logger = logging.getLogger(__name__)
 
 BATCH = 50
+OVERALL = 0  # the send-log key of all chats together; no Telegram chat has id 0
 # How long a stop waits for the message in flight to be recorded before cancelling anyway.
 STOP_GRACE_SECONDS = 10.0
 TOPIC_GONE_MARKERS = ("message thread not found", "topic_deleted", "topic_id_invalid")
@@ -52,28 +51,6 @@ class OutboxTiming:
     per_chat_limit: int = 20
     per_chat_window_seconds: float = 60.0
     overall_per_second: int = 30
-
-
-class SlidingWindow:
-    """At most `limit` events in any `window` seconds; `acquire` waits for a free slot."""
-
-    def __init__(
-        self, limit: int, window: float, sleep: Callable[[float], Awaitable[None]]
-    ) -> None:
-        self._limit = limit
-        self._window = window
-        self._sleep = sleep
-        self._events: deque[float] = deque()
-
-    async def acquire(self) -> None:
-        while True:
-            now = time.monotonic()
-            while self._events and now - self._events[0] >= self._window:
-                self._events.popleft()
-            if len(self._events) < self._limit:
-                self._events.append(now)
-                return
-            await self._sleep(self._window - (now - self._events[0]))
 
 
 class _StopRequestedError(Exception):
@@ -107,12 +84,6 @@ class OutboxSender:
         self._sleep = sleep
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._per_chat: defaultdict[int, SlidingWindow] = defaultdict(
-            lambda: SlidingWindow(
-                self._timing.per_chat_limit, self._timing.per_chat_window_seconds, sleep
-            )
-        )
-        self._overall = SlidingWindow(self._timing.overall_per_second, 1.0, sleep)
         self._failing_since_error: str | None = None
         self._alerted = False
         self._stopping = False
@@ -304,8 +275,18 @@ class OutboxSender:
         return sent.message_id
 
     async def _pace(self, chat_id: int) -> None:
-        await self._per_chat[chat_id].acquire()
-        await self._overall.acquire()
+        """Wait for a slot under the group limit and the overall one.
+
+        The slots are taken in the database, so the limits hold for all bot processes
+        together and across a restart.
+        """
+        timing = self._timing
+        for key, limit, window in (
+            (chat_id, timing.per_chat_limit, timing.per_chat_window_seconds),
+            (OVERALL, timing.overall_per_second, 1.0),
+        ):
+            while (wait := await self._repository.reserve_send_slot(key, limit, window)) > 0:
+                await self._sleep(wait)
 
     async def _postpone(
         self,

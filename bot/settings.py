@@ -30,6 +30,8 @@ EXPECTATIONS: dict[str, str] = {
     "staff_from_manager_chat": "true or false",
     "manager_topics": "true or false",
     "outbox_poll_seconds": "a positive number of seconds",
+    "outbox_chat_limit": "a positive number of messages",
+    "outbox_chat_window_seconds": "a positive number of seconds",
     "retention_days": "a positive whole number of days",
     "webhook_url": "the public https URL Telegram posts updates to, or empty for long polling",
     "webhook_secret": "1-256 characters of A-Z, a-z, 0-9, _ and -, required with WEBHOOK_URL",
@@ -68,6 +70,8 @@ class Settings(BaseSettings):
     throttle_limit: int = Field(default=20, gt=0)
     throttle_window_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
+    outbox_chat_limit: int = Field(default=20, gt=0)
+    outbox_chat_window_seconds: float = Field(default=60.0, gt=0)
 
     @field_validator("bot_token")
     @classmethod

@@ -127,4 +127,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX requests_status ON requests (status, id);
     CREATE INDEX requests_created ON requests (created_at)
     """,
+    # 4: the manager chat's send log, so that pacing holds across processes and restarts.
+    """
+    CREATE TABLE send_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        chat_id INTEGER NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX send_log_chat ON send_log (chat_id, at)
+    """,
 )

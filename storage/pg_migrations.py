@@ -144,4 +144,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (user_id, version)
     );
     """,
+    # 2: the manager chat's send log, so that pacing holds across processes.
+    """
+    CREATE TABLE send_log (
+        id BIGSERIAL PRIMARY KEY,
+        chat_id BIGINT NOT NULL,
+        at TIMESTAMPTZ NOT NULL
+    );
+    CREATE INDEX send_log_chat ON send_log (chat_id, at);
+    """,
 )

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     Connection: TypeAlias = PoolConnectionProxy[asyncpg.Record]
     Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
 
+# Advisory-lock class of the send log (two 32-bit keys: this class and the chat).
+SEND_LOG_LOCK = 0x636C6974
 logger = logging.getLogger(__name__)
 
 OUTBOX_LEASE = timedelta(seconds=120)
@@ -980,3 +982,23 @@ class PostgresRepository:
             return await self._erase_requests(
                 db, "status = ANY($2::text[]) AND created_at < $3", closed, _utc(cutoff)
             )
+
+    # --- pacing shared by every process ----------------------------------------------------
+
+    async def reserve_send_slot(self, chat_id: int, limit: int, window_seconds: float) -> float:
+        """Take a slot among `limit` sends per `window_seconds` into `chat_id`, for all
+        instances together: a transaction-scoped advisory lock per chat serialises them."""
+        now = _utc(self._clock())
+        start = now - timedelta(seconds=window_seconds)
+        async with self._transaction() as db:
+            await db.execute("SELECT pg_advisory_xact_lock($1, $2)", SEND_LOG_LOCK, chat_id % 2**31)
+            await db.execute("DELETE FROM send_log WHERE chat_id = $1 AND at <= $2", chat_id, start)
+            row = await db.fetchrow(
+                "SELECT COUNT(*) AS n, MIN(at) AS oldest FROM send_log WHERE chat_id = $1", chat_id
+            )
+            assert row is not None
+            if int(row["n"]) < limit:
+                await db.execute("INSERT INTO send_log (chat_id, at) VALUES ($1, $2)", chat_id, now)
+                return 0.0
+        oldest: datetime = row["oldest"]
+        return max((oldest - now).total_seconds() + window_seconds, 0.001)

@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,14 @@ class SqliteRepository:
         self._clock = clock
         self._db: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        # Read-through caches of what every update asks (locale, form, ban), kept exact:
+        # the methods below are the only writers of these rows in the process, and they
+        # update the cache after their commit. Bounded; the oldest entries go first.
+        self._cache_limit = 10_000
+        self._locales: dict[int, str | None] = {}
+        self._bans: dict[int, bool] = {}
+        self._forms: dict[str, tuple[str | None, str]] = {}  # key -> (state, data as JSON)
+        self._forms_generation = 0  # bumped by forget(): a read in flight must not cache
 
     @property
     def path(self) -> Path:
@@ -126,19 +134,29 @@ class SqliteRepository:
     # --- users -----------------------------------------------------------------------------
 
     async def get_user_locale(self, user_id: int) -> str | None:
-        async with self._conn.execute("SELECT locale FROM users WHERE id = ?", (user_id,)) as cur:
-            row = await cur.fetchone()
-        return str(row["locale"]) if row else None
+        if user_id in self._locales:
+            return self._locales[user_id]
+        rows = await self._conn.execute_fetchall(
+            "SELECT locale FROM users WHERE id = ?", (user_id,)
+        )
+        row = next(iter(rows), None)
+        locale = str(row["locale"]) if row is not None else None
+        if len(self._locales) >= self._cache_limit:
+            del self._locales[next(iter(self._locales))]
+        # setdefault: a set_user_locale that finished meanwhile has the newer value.
+        return self._locales.setdefault(user_id, locale)
 
     async def set_user_locale(self, user_id: int, locale: str) -> None:
         now = _to_text(self._clock())
-        async with self._transaction() as db:
-            await db.execute(
+        # One statement commits atomically on its own (autocommit): no BEGIN/COMMIT trips.
+        async with self._write_lock:
+            await self._conn.execute(
                 "INSERT INTO users (id, locale, created_at, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (id) DO UPDATE SET locale = excluded.locale, "
                 "updated_at = excluded.updated_at",
                 (user_id, locale, now, now),
             )
+            self._locales[user_id] = locale
 
     # --- requests --------------------------------------------------------------------------
 
@@ -411,30 +429,53 @@ class SqliteRepository:
     # --- forms in progress (aiogram FSM) ---------------------------------------------------
 
     async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]:
-        async with self._conn.execute("SELECT state, data FROM fsm WHERE key = ?", (key,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return None, {}
-        data = json.loads(row["data"])
-        return row["state"], data if isinstance(data, dict) else {}
+        cached = self._forms.get(key)
+        if cached is None:
+            generation = self._forms_generation
+            rows = await self._conn.execute_fetchall(
+                "SELECT state, data FROM fsm WHERE key = ?", (key,)
+            )
+            row = next(iter(rows), None)
+            # No row reads the same as an empty form: (None, "{}").
+            cached = (row["state"], row["data"]) if row is not None else (None, "{}")
+            if generation == self._forms_generation:
+                if len(self._forms) >= self._cache_limit:
+                    del self._forms[next(iter(self._forms))]
+                cached = self._forms.setdefault(key, cached)
+        state, text = cached
+        data = json.loads(text)  # a fresh dict each time: callers may change it
+        return state, data if isinstance(data, dict) else {}
 
     async def save_fsm_state(self, key: str, state: str | None) -> None:
-        async with self._transaction() as db:
-            await db.execute(
+        cached = self._forms.get(key)
+        if cached is not None and cached[0] == state:
+            return  # nothing would change but updated_at, which nothing reads
+        async with self._write_lock:
+            await self._conn.execute(
                 "INSERT INTO fsm (key, state, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
                 "updated_at = excluded.updated_at",
                 (key, state, _to_text(self._clock())),
             )
+            cached = self._forms.get(key)
+            if cached is not None:
+                self._forms[key] = (state, cached[1])
 
     async def save_fsm_data(self, key: str, data: dict[str, Any]) -> None:
-        async with self._transaction() as db:
-            await db.execute(
+        text = json.dumps(data, ensure_ascii=False)
+        cached = self._forms.get(key)
+        if cached is not None and cached[1] == text:
+            return  # nothing would change but updated_at, which nothing reads
+        async with self._write_lock:
+            await self._conn.execute(
                 "INSERT INTO fsm (key, data, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET data = excluded.data, "
                 "updated_at = excluded.updated_at",
-                (key, json.dumps(data, ensure_ascii=False), _to_text(self._clock())),
+                (key, text, _to_text(self._clock())),
             )
+            cached = self._forms.get(key)
+            if cached is not None:
+                self._forms[key] = (cached[0], text)
 
     # --- managers: statuses, moderation, links to patients, topics, bans -------------------
 
@@ -566,13 +607,19 @@ class SqliteRepository:
                 "banned_at = excluded.banned_at",
                 (patient_id, banned_by, banned_at),
             )
+        self._bans[patient_id] = banned_at is not None
 
     async def is_banned(self, patient_id: int) -> bool:
-        async with self._conn.execute(
+        if patient_id in self._bans:
+            return self._bans[patient_id]
+        rows = await self._conn.execute_fetchall(
             "SELECT banned_at FROM patients WHERE user_id = ?", (patient_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return bool(row and row["banned_at"])
+        )
+        row = next(iter(rows), None)
+        if len(self._bans) >= self._cache_limit:
+            del self._bans[next(iter(self._bans))]
+        # setdefault: a set_banned that finished meanwhile has the newer value.
+        return self._bans.setdefault(patient_id, bool(row and row["banned_at"]))
 
     # --- staff tools -----------------------------------------------------------------------
 
@@ -811,6 +858,8 @@ class SqliteRepository:
             await db.execute("DELETE FROM fsm WHERE key LIKE ?", (f"%:{user_id}:{user_id}:%",))
             for request_id in request_ids:
                 await self._enqueue(db, notice(request_id))
+        self._forms_generation += 1
+        self._forms.clear()
         return Erasure(request_ids=request_ids, review_ids=review_ids, cards=cards)
 
     async def erase_expired(self, cutoff: datetime) -> list[int]:
@@ -821,3 +870,27 @@ class SqliteRepository:
             return await self._erase_requests(
                 db, f"status IN ({marks}) AND created_at < ?", (*closed, _to_text(cutoff))
             )
+
+    # --- pacing shared by every process ----------------------------------------------------
+
+    async def reserve_send_slot(self, chat_id: int, limit: int, window_seconds: float) -> float:
+        """Take a slot among `limit` sends per `window_seconds` into `chat_id`.
+
+        Returns 0 when the slot is taken, else how many seconds to wait before asking again.
+        """
+        now = self._clock()
+        start = _to_text(now - timedelta(seconds=window_seconds))
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM send_log WHERE chat_id = ? AND at <= ?", (chat_id, start))
+            async with db.execute(
+                "SELECT COUNT(*), MIN(at) FROM send_log WHERE chat_id = ?", (chat_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            if int(row[0]) < limit:
+                await db.execute(
+                    "INSERT INTO send_log (chat_id, at) VALUES (?, ?)", (chat_id, _to_text(now))
+                )
+                return 0.0
+        oldest = _from_text(row[1])
+        return max((oldest - now).total_seconds() + window_seconds, 0.001)

@@ -45,7 +45,7 @@ async def webhook_bot(
         webhook_url=f"https://127.0.0.1:{port}", webhook_secret=SECRET, web_port=port
     )
     app = await Application.create(settings, timing=FAST_OUTBOX)
-    task = asyncio.create_task(app.run_webhook())
+    task = asyncio.create_task(app.run_webhook(handle_signals=False))
     await telegram.wait_for_call("setWebhook", timeout=10)
     try:
         yield app, f"http://127.0.0.1:{port}"

@@ -696,3 +696,23 @@ async def test_retention_erases_old_closed_requests(repo: AnyRepository, clock: 
     assert (await repo.manager_message(CHAT, 1000)).text == ""  # type: ignore[union-attr]
     assert (await repo.manager_message(CHAT, 1001)).text == f"#{old_open}"  # type: ignore[union-attr]
     assert await repo.erase_expired(NOW - timedelta(days=365)) == []
+
+
+async def test_send_slots_are_shared_by_every_repository(
+    repository_factory: Backend, clock: Clock
+) -> None:
+    """Two processes on one database share one manager-chat budget."""
+    async with (
+        repository_factory.opened(clock) as first,
+        repository_factory.opened(clock) as second,
+    ):
+        taken = [await repo.reserve_send_slot(CHAT, 3, 60.0) for repo in (first, second, first)]
+        assert taken == [0.0, 0.0, 0.0]
+        wait = await second.reserve_send_slot(CHAT, 3, 60.0)
+        assert wait == pytest.approx(60.0)
+        # Another chat has a budget of its own.
+        assert await first.reserve_send_slot(CHAT - 1, 3, 60.0) == 0.0
+        clock.advance(seconds=30)
+        assert await first.reserve_send_slot(CHAT, 3, 60.0) == pytest.approx(30.0)
+        clock.advance(seconds=30.5)
+        assert await second.reserve_send_slot(CHAT, 3, 60.0) == 0.0

@@ -1,0 +1,120 @@
+"""Two bot processes on one PostgreSQL and one Bot API server: every card exactly once, and the
+manager chat's pace holds for both together."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.emulator import TEST_TOKEN, FakeTelegramServer
+from storage import PostgresRepository
+from storage.models import NewRequest, OutboxMessage
+from tests.conftest import MANAGER_CHAT_ID
+from tests.e2e import manager_cards
+from tests.servers import free_port
+
+pytest_plugins = ("tests.pg",)
+
+ROOT = Path(__file__).resolve().parent.parent
+BURST = 200
+LIMIT, WINDOW = 20, 1.0  # Telegram's 20 a minute, compressed 60 times
+
+
+def _start_instance(
+    telegram: FakeTelegramServer, dsn: str, folder: Path
+) -> subprocess.Popen[bytes]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "MANAGER_"))},
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": TEST_TOKEN,
+        "MANAGER_CHAT_ID": str(MANAGER_CHAT_ID),
+        "TELEGRAM_API_URL": telegram.base_url,
+        "DATABASE_URL": dsn,
+        "WEBHOOK_URL": f"https://127.0.0.1:{port}",
+        "WEBHOOK_SECRET": "multi-instance",
+        "WEB_PORT": str(port),
+        "OUTBOX_POLL_SECONDS": "0.2",
+        "OUTBOX_CHAT_LIMIT": str(LIMIT),
+        "OUTBOX_CHAT_WINDOW_SECONDS": str(WINDOW),
+    }
+    log = (folder / f"bot-{port}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot"], env=env, cwd=folder, stdout=log, stderr=subprocess.STDOUT
+    )
+
+
+async def test_two_processes_deliver_a_burst_exactly_once(
+    telegram: FakeTelegramServer, postgres_dsn: str, tmp_path: Path
+) -> None:
+    processes = [_start_instance(telegram, postgres_dsn, tmp_path) for _ in range(2)]
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while len(telegram.calls_of("setWebhook")) < 2:
+            assert loop.time() < deadline, tmp_path / "bot.log"
+            assert all(p.poll() is None for p in processes), "a bot process died"
+            await asyncio.sleep(0.1)
+
+        repository = PostgresRepository(postgres_dsn)
+        await repository.open()
+        try:
+            for number in range(BURST):
+                request = NewRequest(
+                    1000 + number,
+                    "ru",
+                    None,
+                    f"Пациент {number}",
+                    "+79160000000",
+                    "утром",
+                    None,
+                    "v",
+                    datetime.now(UTC),
+                )
+
+                def card(request_id: int) -> OutboxMessage:
+                    return OutboxMessage(
+                        "request", request_id, MANAGER_CHAT_ID, None, f"card {request_id}"
+                    )
+
+                await repository.create_request(request, card)
+        finally:
+            await repository.close()
+
+        deadline = loop.time() + 60
+        while len(manager_cards(telegram, MANAGER_CHAT_ID)) < BURST:
+            assert loop.time() < deadline, len(manager_cards(telegram, MANAGER_CHAT_ID))
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1.0)  # anything sent twice would arrive by now
+
+        cards = manager_cards(telegram, MANAGER_CHAT_ID)
+        counts = Counter(card["text"] for card in cards)
+        assert len(counts) == BURST
+        assert max(counts.values()) == 1
+        # Both processes took part, and between them delivered each card once.
+        delivered = [
+            log.read_text(encoding="utf-8").count("Delivered request")
+            for log in sorted(tmp_path.glob("bot-*.log"))
+        ]
+        assert len(delivered) == 2
+        assert all(count > 0 for count in delivered), delivered
+        assert sum(delivered) == BURST
+        # The pace of the two together stays under the (compressed) group limit.
+        accepted = sorted(
+            call.at
+            for call in telegram.calls_of("sendMessage")
+            if call.ok and call.params.get("chat_id") == MANAGER_CHAT_ID
+        )
+        for index in range(len(accepted) - LIMIT):
+            assert accepted[index + LIMIT] - accepted[index] >= WINDOW * 0.95
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=30)
