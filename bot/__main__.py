@@ -29,10 +29,10 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from bot.app import run_polling  # imported late: a bad setting needs none of aiogram
+    from bot.app import run  # imported late: a bad setting needs none of aiogram
 
     try:
-        asyncio.run(run_polling(settings))
+        asyncio.run(run(settings, drop_webhook="--drop-webhook" in sys.argv[1:]))
     except (ContentError, TranslationError) as error:
         print(f"Content error: {error}", file=sys.stderr)
         return EXIT_CONFIG

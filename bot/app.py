@@ -117,6 +117,7 @@ def create_dispatcher(
         topics=settings.manager_topics,
         topic_title=lambda name, user_id: clinic_t("topic-title", name=name, id=str(user_id)),
         alert=alert,
+        on_error=(lambda code: metrics.send_errors.labels(code=code).inc()) if metrics else None,
     )
     if storage is None:
         # Forms live in Redis when several instances share the work, else in the database.

@@ -21,7 +21,10 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramConflictError,
+    TelegramForbiddenError,
     TelegramNetworkError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
 )
@@ -72,6 +75,7 @@ class OutboxSender:
         topics: bool = False,
         topic_title: Callable[[str, int], str] = lambda name, user_id: f"{name} · {user_id}",
         alert: Alert | None = None,
+        on_error: Callable[[str], None] | None = None,
         clock: Clock = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -80,6 +84,7 @@ class OutboxSender:
         self._topics = topics
         self._topic_title = topic_title
         self._alert = alert
+        self._on_error = on_error
         self._clock = clock
         self._sleep = sleep
         self._wake = asyncio.Event()
@@ -170,6 +175,7 @@ class OutboxSender:
         try:
             message_id = await self._send(bot, message)
         except TelegramRetryAfter as error:
+            self._count_error(error)
             await self._postpone(
                 bot,
                 pending,
@@ -179,9 +185,11 @@ class OutboxSender:
             )
             return False
         except (TelegramNetworkError, TelegramServerError) as error:
+            self._count_error(error)
             await self._postpone(bot, pending, _describe(error), None, permanent=False)
             return False
         except TelegramBadRequest as error:
+            self._count_error(error)
             if _chat_level(error):
                 await self._postpone(bot, pending, _describe(error), None, permanent=True)
                 return False
@@ -194,11 +202,13 @@ class OutboxSender:
             try:
                 message_id = await self._send(bot, _plain(message))
             except TelegramAPIError as second:
+                self._count_error(second)
                 await self._postpone(bot, pending, _describe(second), None, permanent=True)
                 return False
         except TelegramAPIError as error:
             # The chat is missing or the bot was removed: staff must act, and retrying
             # slowly lets delivery resume by itself once they have.
+            self._count_error(error)
             await self._postpone(bot, pending, _describe(error), None, permanent=True)
             return False
         await self._repository.mark_outbox_sent(pending.id, message_id)
@@ -288,6 +298,10 @@ class OutboxSender:
             while (wait := await self._repository.reserve_send_slot(key, limit, window)) > 0:
                 await self._sleep(wait)
 
+    def _count_error(self, error: TelegramAPIError) -> None:
+        if self._on_error is not None:
+            self._on_error(error_code(error))
+
     async def _postpone(
         self,
         bot: Bot,
@@ -355,6 +369,20 @@ def _strip_tags(text: str) -> str:
         .replace("&amp;", "&"),
         quote=False,
     )
+
+
+def error_code(error: TelegramAPIError) -> str:
+    """Telegram's error class as a metrics label: the HTTP code, or "network"."""
+    codes: tuple[tuple[type[TelegramAPIError], str], ...] = (
+        (TelegramRetryAfter, "429"),
+        (TelegramForbiddenError, "403"),
+        (TelegramNotFound, "404"),
+        (TelegramConflictError, "409"),
+        (TelegramBadRequest, "400"),
+        (TelegramServerError, "5xx"),
+        (TelegramNetworkError, "network"),
+    )
+    return next((code for kind, code in codes if isinstance(error, kind)), "other")
 
 
 def _describe(error: TelegramAPIError) -> str:

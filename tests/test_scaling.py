@@ -117,7 +117,7 @@ async def test_metrics_port_in_polling_mode(
     running = RunningBot(make_settings(metrics_port=port), telegram)
     await running.start()
     try:
-        user = await patient(telegram, 31, "Max")
+        user = await patient(telegram, 31, "Макс")
         assert user
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{port}/metrics") as response:
@@ -126,6 +126,23 @@ async def test_metrics_port_in_polling_mode(
                 assert response.status == 200
         families = {f.name for f in text_string_to_metric_families(text)}
         assert "clinic_bot_updates" in families
+        # A failed delivery to the manager chat is counted by its code.
+        telegram.fail("sendMessage", status=502, times=1, chat_id=-1001234567890)
+        await say(telegram, user, "Вопрос врачу", "Передали")
+        await telegram.wait_for_message(-1001234567890, "Вопрос врачу")
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/metrics") as response,
+        ):
+            text = await response.text()
+        errors = {
+            sample.labels["code"]: sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "clinic_bot_send_errors"
+            for sample in family.samples
+            if sample.name == "clinic_bot_send_errors_total"
+        }
+        assert errors == {"5xx": 1.0}
     finally:
         await running.stop()
 
