@@ -976,9 +976,19 @@ class PostgresRepository:
         return Erasure(request_ids=request_ids, review_ids=review_ids, cards=cards)
 
     async def erase_expired(self, cutoff: datetime) -> list[int]:
-        """Retention: blank closed requests created before `cutoff`."""
+        """Retention: blank closed requests and patients' messages created before `cutoff`."""
         closed = sorted(status.value for status in CLOSED_STATUSES)
         async with self._transaction() as db:
+            # Patients' own messages to the clinic expire the same way.
+            await db.execute(
+                "UPDATE outbox SET text = '' WHERE kind = 'relay' AND status = 'sent' "
+                "AND created_at < $1",
+                _utc(cutoff),
+            )
+            await db.execute(
+                "UPDATE manager_messages SET text = '' WHERE kind = 'relay' AND created_at < $1",
+                _utc(cutoff),
+            )
             return await self._erase_requests(
                 db, "status = ANY($2::text[]) AND created_at < $3", closed, _utc(cutoff)
             )

@@ -863,10 +863,20 @@ class SqliteRepository:
         return Erasure(request_ids=request_ids, review_ids=review_ids, cards=cards)
 
     async def erase_expired(self, cutoff: datetime) -> list[int]:
-        """Retention: blank closed requests created before `cutoff`."""
+        """Retention: blank closed requests and patients' messages created before `cutoff`."""
         closed = sorted(status.value for status in CLOSED_STATUSES)
         marks = ", ".join("?" for _ in closed)
         async with self._transaction() as db:
+            # Patients' own messages to the clinic expire the same way.
+            await db.execute(
+                "UPDATE outbox SET text = '' WHERE kind = 'relay' AND status = 'sent' "
+                "AND created_at < ?",
+                (_to_text(cutoff),),
+            )
+            await db.execute(
+                "UPDATE manager_messages SET text = '' WHERE kind = 'relay' AND created_at < ?",
+                (_to_text(cutoff),),
+            )
             return await self._erase_requests(
                 db, f"status IN ({marks}) AND created_at < ?", (*closed, _to_text(cutoff))
             )

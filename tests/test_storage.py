@@ -716,3 +716,30 @@ async def test_send_slots_are_shared_by_every_repository(
         assert await first.reserve_send_slot(CHAT, 3, 60.0) == pytest.approx(30.0)
         clock.advance(seconds=30.5)
         assert await second.reserve_send_slot(CHAT, 3, 60.0) == 0.0
+
+
+async def test_retention_erases_old_patient_messages(repo: AnyRepository, clock: Clock) -> None:
+    def relay(text: str) -> OutboxMessage:
+        return OutboxMessage(
+            kind="relay",
+            ref_id=1,
+            chat_id=CHAT,
+            thread_id=None,
+            text=text,
+            patient_id=10,
+            thread_under_patient=True,
+            patient_name="Анна",
+        )
+
+    clock.now = NOW - timedelta(days=400)
+    await repo.enqueue(relay("старый вопрос, мой телефон +79160000000"))
+    (old_id,) = await _send_all(repo)
+    clock.now = NOW - timedelta(days=5)
+    await repo.enqueue(relay("свежий вопрос"))
+    (recent_id,) = await _send_all(repo, first_message_id=2000)
+    clock.now = NOW
+    await repo.erase_expired(NOW - timedelta(days=365))
+    assert (await repo.manager_message(CHAT, old_id)).text == ""  # type: ignore[union-attr]
+    kept = await repo.manager_message(CHAT, recent_id)
+    assert kept is not None
+    assert kept.text == "свежий вопрос"
