@@ -26,7 +26,13 @@ from bot.callbacks import (
     TimeSlot,
 )
 from bot.content import Content
-from bot.handlers.screens import NOT_A_COMMAND, answer_quietly, remove_buttons, show
+from bot.handlers.screens import (
+    NOT_A_COMMAND,
+    answer_quietly,
+    cancel_by_button,
+    remove_buttons,
+    show,
+)
 from bot.i18n import Translations, Translator
 from bot.outbox import OutboxSender
 from bot.services.forms import (
@@ -514,10 +520,6 @@ def create_router(translations: Translations) -> Router:
         StateFilter(BookingForm), BookingCallback.filter(F.action == BookingAction.CANCEL)
     )
     async def cancel(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-        await state.clear()
-        await remove_buttons(callback)
-        await answer_quietly(callback)
-        if isinstance(callback.message, Message):
-            await callback.message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
+        await cancel_by_button(callback, state, t)
 
     return router

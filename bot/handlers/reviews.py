@@ -11,7 +11,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards, views
 from bot.callbacks import NavCallback, ReviewAction, ReviewCallback, ReviewsPageCallback, Screen
-from bot.handlers.screens import NOT_A_COMMAND, answer_quietly, leave_form, remove_buttons, show
+from bot.handlers.screens import (
+    NOT_A_COMMAND,
+    answer_quietly,
+    cancel_by_button,
+    leave_form,
+    remove_buttons,
+    show,
+)
 from bot.i18n import Translations, Translator
 from bot.outbox import OutboxSender
 from bot.services.forms import REVIEW_RULE, TextProblem
@@ -202,10 +209,6 @@ def create_router(translations: Translations) -> Router:
         StateFilter(ReviewForm), ReviewCallback.filter(F.action == ReviewAction.CANCEL)
     )
     async def cancel(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-        await state.clear()
-        await remove_buttons(callback)
-        await answer_quietly(callback)
-        if isinstance(callback.message, Message):
-            await callback.message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
+        await cancel_by_button(callback, state, t)
 
     return router

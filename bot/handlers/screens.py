@@ -61,3 +61,12 @@ async def leave_form(state: FSMContext, message: Message, t: Translator) -> None
     if await state.get_state() is not None:
         await state.clear()
         await message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
+
+
+async def cancel_by_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    """A form's inline "Cancel": end the form, retire its buttons, back to the main menu."""
+    await state.clear()
+    await remove_buttons(callback)
+    await answer_quietly(callback)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))

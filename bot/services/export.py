@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from storage.models import ConsultationRequest, Review
+
+Row = TypeVar("Row")
 
 FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,51 +35,53 @@ def safe_cell(value: object) -> str:
     return "'" + text if text.startswith(FORMULA_LEADS) else text
 
 
-async def write_requests(
-    rows: AsyncIterator[ConsultationRequest], path: Path, service_name: Callable[[str | None], str]
+async def _write(
+    rows: AsyncIterator[Row],
+    path: Path,
+    columns: Sequence[str],
+    cells: Callable[[Row], Sequence[object]],
 ) -> int:
     """Stream rows into `path`, one at a time; returns how many were written."""
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(REQUEST_COLUMNS)
-        async for request in rows:
-            writer.writerow(
-                safe_cell(value)
-                for value in (
-                    request.id,
-                    request.created_at.isoformat(timespec="seconds"),
-                    request.status.value,
-                    service_name(request.service_id),
-                    request.name,
-                    request.phone,
-                    request.preferred_time,
-                    request.complaint,
-                    request.locale,
-                    request.consent_version,
-                    request.consented_at.isoformat(timespec="seconds"),
-                )
-            )
+        writer.writerow(columns)
+        async for row in rows:
+            writer.writerow(safe_cell(value) for value in cells(row))
             count += 1
     return count
+
+
+async def write_requests(
+    rows: AsyncIterator[ConsultationRequest], path: Path, service_name: Callable[[str | None], str]
+) -> int:
+    def cells(request: ConsultationRequest) -> Sequence[object]:
+        return (
+            request.id,
+            request.created_at.isoformat(timespec="seconds"),
+            request.status.value,
+            service_name(request.service_id),
+            request.name,
+            request.phone,
+            request.preferred_time,
+            request.complaint,
+            request.locale,
+            request.consent_version,
+            request.consented_at.isoformat(timespec="seconds"),
+        )
+
+    return await _write(rows, path, REQUEST_COLUMNS, cells)
 
 
 async def write_reviews(rows: AsyncIterator[Review], path: Path) -> int:
-    count = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(REVIEW_COLUMNS)
-        async for review in rows:
-            writer.writerow(
-                safe_cell(value)
-                for value in (
-                    review.id,
-                    review.created_at.isoformat(timespec="seconds"),
-                    review.status.value,
-                    review.rating,
-                    review.author,
-                    review.text,
-                )
-            )
-            count += 1
-    return count
+    def cells(review: Review) -> Sequence[object]:
+        return (
+            review.id,
+            review.created_at.isoformat(timespec="seconds"),
+            review.status.value,
+            review.rating,
+            review.author,
+            review.text,
+        )
+
+    return await _write(rows, path, REVIEW_COLUMNS, cells)
