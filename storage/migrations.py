@@ -136,4 +136,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX send_log_chat ON send_log (chat_id, at)
     """,
+    # 5: /stats reads the reviews of a period through an index, not the whole table.
+    """
+    CREATE INDEX reviews_created ON reviews (created_at)
+    """,
 )

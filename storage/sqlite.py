@@ -718,27 +718,29 @@ class SqliteRepository:
 
     async def stats(self, since: datetime) -> Stats:
         start = _to_text(since)
-        async with self._conn.execute(
-            "SELECT substr(created_at, 1, 10) AS day, COUNT(*) FROM requests "
-            "WHERE created_at >= ? GROUP BY day ORDER BY day",
+        # One pass over the period through the created_at index, summed up here. (Grouping
+        # by status in SQL let the planner walk the whole table in status order instead:
+        # half a second at a million rows.)
+        rows = await self._conn.execute_fetchall(
+            "SELECT substr(created_at, 1, 10), status, COALESCE(service_id, ''), COUNT(*) "
+            "FROM requests WHERE created_at >= ? GROUP BY 1, 2, 3",
             (start,),
-        ) as cursor:
-            per_day = [(str(row[0]), int(row[1])) for row in await cursor.fetchall()]
-        async with self._conn.execute(
-            "SELECT status, COUNT(*) FROM requests WHERE created_at >= ? GROUP BY status",
-            (start,),
-        ) as cursor:
-            per_status = {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
-        async with self._conn.execute(
-            "SELECT COALESCE(service_id, ''), COUNT(*) FROM requests WHERE created_at >= ? "
-            "GROUP BY service_id ORDER BY COUNT(*) DESC",
-            (start,),
-        ) as cursor:
-            per_service = {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
-        async with self._conn.execute(
+        )
+        days: dict[str, int] = {}
+        per_status: dict[str, int] = {}
+        services: dict[str, int] = {}
+        for day, status, service, count in rows:
+            days[str(day)] = days.get(str(day), 0) + int(count)
+            per_status[str(status)] = per_status.get(str(status), 0) + int(count)
+            services[str(service)] = services.get(str(service), 0) + int(count)
+        per_day = sorted(days.items())
+        per_status = dict(sorted(per_status.items()))
+        # Most requested first; equal counts in the order of the service id.
+        per_service = dict(sorted(sorted(services.items()), key=lambda item: -item[1]))
+        reviews = await self._conn.execute_fetchall(
             "SELECT COUNT(*), AVG(rating) FROM reviews WHERE created_at >= ?", (start,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = next(iter(reviews), None)
         assert row is not None
         return Stats(
             since=since,
@@ -758,6 +760,7 @@ class SqliteRepository:
             "SELECT * FROM requests WHERE created_at >= ? AND created_at < ? ORDER BY id",
             (_to_text(start), _to_text(end)),
         ) as cursor:
+            cursor.iter_chunk_size = 256  # rows per trip to the database thread (default 64)
             async for row in cursor:
                 yield self._request(row)
 
@@ -766,6 +769,7 @@ class SqliteRepository:
             "SELECT * FROM reviews WHERE created_at >= ? AND created_at < ? ORDER BY id",
             (_to_text(start), _to_text(end)),
         ) as cursor:
+            cursor.iter_chunk_size = 256
             async for row in cursor:
                 yield self._review(row)
 
