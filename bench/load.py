@@ -274,7 +274,8 @@ class Tracker:
             if call.ok and call.result:
                 now = time.monotonic()
                 for update in call.result:
-                    pending = self.pending.get(_sender(update))
+                    sender = _sender(update)
+                    pending = self.pending.get(sender) if sender is not None else None
                     if pending is not None and pending.delivered is None:
                         pending.delivered = now
             return

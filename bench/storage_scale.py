@@ -155,7 +155,7 @@ async def _probe_queries(path: Path, repeats: int) -> dict[str, Any]:
     try:
         async with repository._conn.execute("SELECT MAX(id) FROM requests") as cursor:
             row = await cursor.fetchone()
-        middle = int(row[0] or 0) // 2
+        middle = int(row[0] or 0) // 2 if row is not None else 0
 
         def requests_page(status: str, before: int | None) -> Callable[[], Awaitable[object]]:
             # Exactly what the /requests handler (and its "older" button) computes.

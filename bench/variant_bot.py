@@ -40,14 +40,15 @@ def inline_filters() -> None:
             return await wrapped()
         return wrapped()
 
-    FilterObject.call = call  # type: ignore[method-assign]
+    FilterObject.call = call  # type: ignore[method-assign,assignment]
 
 
 def pin_responses() -> None:
     from aiogram.methods.base import Response, TelegramMethod
 
     def subclasses(cls: type) -> list[type]:
-        found = []
+        found: list[type] = []
+        sub: type
         for sub in cls.__subclasses__():
             found.append(sub)
             found.extend(subclasses(sub))
@@ -119,7 +120,7 @@ def main() -> int:
             original(**kwargs)
             logging.getLogger("aiogram.event").setLevel(logging.WARNING)
 
-        logging.basicConfig = basic_config  # type: ignore[assignment]
+        logging.basicConfig = basic_config
     return bot_main()
 
 
