@@ -155,15 +155,6 @@ def create_router(settings: Settings, translations: Translations) -> Router:
         )
         await message.reply(clinic_t("ban-done" if banning else "unban-done"))
 
-    @router.message(Command("outbox"))
-    async def outbox_command(
-        message: Message, bot: Bot, repository: Repository, staff: StaffDirectory
-    ) -> None:
-        if message.from_user is None or not await staff.is_staff(bot, message.from_user.id):
-            return
-        count, rows = await repository.outbox_overview(limit=10)
-        await message.reply(views.outbox_status(clinic_t, count, rows))
-
     @router.message(F.reply_to_message, ~F.text.startswith("/"))
     async def reply_to_patient(
         message: Message, bot: Bot, repository: Repository, staff: StaffDirectory
