@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher, html
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
@@ -32,8 +30,10 @@ from bot.middlewares import LocaleMiddleware
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.retry import RetryAfterMiddleware
 from bot.services.retention import RetentionTask
+from bot.session import JsonSession
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
+from bot.tuning import freeze_long_lived_objects, inline_sync_filters, pin_response_types
 from bot.web import WEBHOOK_PATH, monitoring_app, webhook_app
 from storage import Repository, open_repository
 from storage.models import NewReview
@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 
 def create_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = JsonSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
@@ -77,10 +77,7 @@ async def _on_startup(
     await register_commands(bot, translations)
     outbox.start(bot)
     retention.start()
-    # aiogram's long-lived objects would otherwise be walked by every full collection:
-    # pauses of 100-200 ms in the latency tail (docs/performance.md).
-    gc.collect()
-    gc.freeze()
+    freeze_long_lived_objects()
     logger.info("Bot started")
 
 
@@ -157,6 +154,8 @@ def create_dispatcher(
     dispatcher.include_routers(*create_routers(settings, translations))
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
+    inline_sync_filters(dispatcher)
+    pin_response_types()
     return dispatcher
 
 

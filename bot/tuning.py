@@ -1,0 +1,102 @@
+"""Run-time tuning of aiogram for a busy bot; each item was measured (docs/performance.md)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from aiogram import Router
+from aiogram.dispatcher.event.handler import FilterObject
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    CopyMessage,
+    CreateForumTopic,
+    DeleteWebhook,
+    EditForumTopic,
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetChatMember,
+    GetMe,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+    SetMyCommands,
+    SetWebhook,
+    TelegramMethod,
+)
+from aiogram.methods.base import Response
+
+# The API methods the bot calls. aiogram parses every answer with `Response[ReturnType]`;
+# pydantic holds such parametrised classes only weakly, so between collections they die
+# and are rebuilt (schema and validator) on the next call: ~6% of the CPU under load.
+_CALLED_METHODS: tuple[type[TelegramMethod[Any]], ...] = (
+    AnswerCallbackQuery,
+    CopyMessage,
+    CreateForumTopic,
+    DeleteWebhook,
+    EditForumTopic,
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetChatMember,
+    GetMe,
+    GetUpdates,
+    SendDocument,
+    SendMessage,
+    SetMyCommands,
+    SetWebhook,
+)
+_PINNED_RESPONSES: dict[str, type[Response[Any]]] = {}
+
+
+def pin_response_types() -> None:
+    """Keep one `Response[T]` class per return type of the methods the bot calls."""
+    for method in _CALLED_METHODS:
+        returning = method.__returning__
+        _PINNED_RESPONSES.setdefault(repr(returning), Response[returning])  # type: ignore[valid-type]
+
+
+def inline_sync_filters(router: Router) -> int:
+    """Run the synchronous filters of `router` and its sub-routers on the event loop.
+
+    aiogram runs every non-async filter - each `F.…` magic filter - through
+    `asyncio.to_thread`, a thread-pool round trip per check, although ours are all
+    attribute comparisons of the update (~23% of the CPU under load). Returns how many
+    filters were changed. Call it once the routers are complete.
+    """
+    changed = 0
+    for each in router.chain_tail:
+        for observer in each.observers.values():
+            # `_handler` holds the router-level filters (`router.message.filter(...)`).
+            handlers = [observer._handler, *observer.handlers]
+            for handler in handlers:
+                for filter_object in handler.filters or ():
+                    if not filter_object.awaitable:
+                        _make_awaitable(filter_object)
+                        changed += 1
+    return changed
+
+
+def _make_awaitable(filter_object: FilterObject) -> None:
+    check: Callable[..., Any] = filter_object.callback
+
+    @wraps(check)
+    async def inline(*args: Any, **kwargs: Any) -> Any:
+        return check(*args, **kwargs)
+
+    # `params` / `varkw` stay those of the original signature, which `inline` passes on.
+    filter_object.callback = inline
+    filter_object.awaitable = True
+
+
+def freeze_long_lived_objects() -> None:
+    """Exclude everything alive now (aiogram's models, our content) from the cyclic GC.
+
+    Otherwise each full collection walks those ~200,000 objects: 100-200 ms pauses in
+    the latency tail.
+    """
+    gc.collect()
+    gc.freeze()
