@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,18 @@ class Translator:
 
     locale: str
     bundle: FluentBundle
+    # Messages without parameters never change: formatted once (most of a screen's texts).
+    _plain: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __call__(self, key: str, /, **params: Any) -> str:
+        if not params:
+            plain = self._plain.get(key)
+            if plain is None:
+                plain = self._plain[key] = self._format(key, params)
+            return plain
+        return self._format(key, params)
+
+    def _format(self, key: str, params: dict[str, Any]) -> str:
         message = self.bundle.get_message(key)
         if message.value is None:
             raise KeyError(key)

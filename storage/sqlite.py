@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,27 @@ def _from_text(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+_FORM_BATCH_ROWS = 500  # 4 parameters a row, well under SQLite's 32,766
+
+
+@dataclass(frozen=True)
+class _FormWrite:
+    """A form's new state and/or data (JSON), waiting for the next group commit."""
+
+    state_set: bool = False
+    state: str | None = None
+    data: str | None = None
+
+    def then(self, later: _FormWrite) -> _FormWrite:
+        if later.state_set:
+            return _FormWrite(
+                True, later.state, later.data if later.data is not None else self.data
+            )
+        return _FormWrite(
+            self.state_set, self.state, later.data if later.data is not None else self.data
+        )
+
+
 class SqliteRepository:
     """One connection per process; writes are serialised by a lock and explicit transactions."""
 
@@ -70,6 +92,8 @@ class SqliteRepository:
         self._bans: dict[int, bool] = {}
         self._forms: dict[str, tuple[str | None, str]] = {}  # key -> (state, data as JSON)
         self._forms_generation = 0  # bumped by forget(): a read in flight must not cache
+        self._form_queue: dict[str, _FormWrite] = {}
+        self._form_flush: asyncio.Task[None] | None = None
 
     @property
     def path(self) -> Path:
@@ -450,32 +474,62 @@ class SqliteRepository:
         cached = self._forms.get(key)
         if cached is not None and cached[0] == state:
             return  # nothing would change but updated_at, which nothing reads
-        async with self._write_lock:
-            await self._conn.execute(
-                "INSERT INTO fsm (key, state, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET state = excluded.state, "
-                "updated_at = excluded.updated_at",
-                (key, state, _to_text(self._clock())),
-            )
-            cached = self._forms.get(key)
-            if cached is not None:
-                self._forms[key] = (state, cached[1])
+        await self._write_form(key, _FormWrite(state_set=True, state=state))
 
     async def save_fsm_data(self, key: str, data: dict[str, Any]) -> None:
         text = json.dumps(data, ensure_ascii=False)
         cached = self._forms.get(key)
         if cached is not None and cached[1] == text:
             return  # nothing would change but updated_at, which nothing reads
-        async with self._write_lock:
-            await self._conn.execute(
-                "INSERT INTO fsm (key, data, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET data = excluded.data, "
-                "updated_at = excluded.updated_at",
-                (key, text, _to_text(self._clock())),
-            )
-            cached = self._forms.get(key)
-            if cached is not None:
-                self._forms[key] = (cached[0], text)
+        await self._write_form(key, _FormWrite(data=text))
+
+    async def _write_form(self, key: str, write: _FormWrite) -> None:
+        """Group commit: the form writes of all updates in flight go in one statement.
+
+        Each caller returns once its write is committed, as with a write of its own; under
+        load one transaction (and one trip to the database thread) serves many updates.
+        """
+        queued = self._form_queue.get(key)
+        self._form_queue[key] = queued.then(write) if queued is not None else write
+        if self._form_flush is None:
+            self._form_flush = asyncio.get_running_loop().create_task(self._flush_forms())
+        await asyncio.shield(self._form_flush)
+
+    async def _flush_forms(self) -> None:
+        async with self._write_lock:  # while it waits, more writes join the batch
+            batch, self._form_queue = self._form_queue, {}
+            self._form_flush = None  # writes from now on go to the next batch
+            items = list(batch.items())
+            for start in range(0, len(items), _FORM_BATCH_ROWS):
+                chunk = items[start : start + _FORM_BATCH_ROWS]
+                now = _to_text(self._clock())
+                await self._conn.execute(
+                    "INSERT INTO fsm (key, state, data, updated_at) VALUES "
+                    + ", ".join("(?, ?, coalesce(?, '{}'), ?)" for _ in chunk)
+                    + " ON CONFLICT (key) DO UPDATE SET "
+                    # Only what was set changes: aiogram writes state and data separately.
+                    "state = CASE WHEN excluded.key IN (SELECT value FROM json_each(?)) "
+                    "THEN excluded.state ELSE fsm.state END, "
+                    "data = CASE WHEN excluded.key IN (SELECT value FROM json_each(?)) "
+                    "THEN excluded.data ELSE fsm.data END, "
+                    "updated_at = excluded.updated_at",
+                    [
+                        *(
+                            value
+                            for key, write in chunk
+                            for value in (key, write.state, write.data, now)
+                        ),
+                        json.dumps([key for key, write in chunk if write.state_set]),
+                        json.dumps([key for key, write in chunk if write.data is not None]),
+                    ],
+                )
+            for key, write in items:
+                cached = self._forms.get(key)
+                if cached is not None:
+                    self._forms[key] = (
+                        write.state if write.state_set else cached[0],
+                        write.data if write.data is not None else cached[1],
+                    )
 
     # --- managers: statuses, moderation, links to patients, topics, bans -------------------
 

@@ -379,6 +379,37 @@ async def test_fsm_rows_keep_state_and_data_apart(repo: AnyRepository) -> None:
     assert await repo.load_fsm("bot:1:1:1") == (None, {})
 
 
+async def test_forms_written_at_once_are_all_committed_each_as_written(
+    repository_factory: Backend,
+) -> None:
+    """Many patients' form steps at the same moment (they share one commit in SQLite)."""
+    keys = [f"bot:{n}:{n}:" for n in range(1, 301)]
+    async with repository_factory.opened() as repo:
+        await repo.save_fsm_data(keys[0], {"name": "before"})
+
+        async def step(n: int, key: str) -> None:
+            if n % 3 == 0:
+                await repo.save_fsm_state(key, "BookingForm:phone")
+            elif n % 3 == 1:
+                await repo.save_fsm_data(key, {"name": f"Пациент {n}"})
+            else:  # what aiogram does on one step: the state, then the data
+                await asyncio.gather(
+                    repo.save_fsm_state(key, "BookingForm:time"),
+                    repo.save_fsm_data(key, {"phone": f"+7916{n:07d}"}),
+                )
+
+        await asyncio.gather(*(step(n, key) for n, key in enumerate(keys)))
+        # A second process sees every one of them, none mixed with another's.
+        async with repository_factory.opened() as fresh:
+            for n, key in enumerate(keys):
+                expected = {
+                    0: ("BookingForm:phone", {"name": "before"} if n == 0 else {}),
+                    1: (None, {"name": f"Пациент {n}"}),
+                    2: ("BookingForm:time", {"phone": f"+7916{n:07d}"}),
+                }[n % 3]
+                assert await fresh.load_fsm(key) == expected, key
+
+
 # --- managers: statuses, moderation, links to patients, topics, bans ------------------------
 
 
