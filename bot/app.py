@@ -33,7 +33,7 @@ from bot.services.retention import RetentionTask
 from bot.session import JsonSession
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
-from bot.tuning import freeze_long_lived_objects, inline_sync_filters, pin_response_types
+from bot.tuning import freeze_long_lived_objects, inline_sync_filters, prepare_models
 from bot.web import WEBHOOK_PATH, monitoring_app, webhook_app
 from storage import Repository, open_repository
 from storage.models import NewReview
@@ -155,7 +155,7 @@ def create_dispatcher(
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
     inline_sync_filters(dispatcher)
-    pin_response_types()
+    prepare_models()
     return dispatcher
 
 

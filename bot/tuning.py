@@ -28,6 +28,9 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.methods.base import Response
+from aiogram.types import Message, Update
+
+from bot.lazy_aiogram import prebuild
 
 # The API methods the bot calls. aiogram parses every answer with `Response[ReturnType]`;
 # pydantic holds such parametrised classes only weakly, so between collections they die
@@ -52,8 +55,13 @@ _CALLED_METHODS: tuple[type[TelegramMethod[Any]], ...] = (
 _PINNED_RESPONSES: dict[str, type[Response[Any]]] = {}
 
 
-def pin_response_types() -> None:
-    """Keep one `Response[T]` class per return type of the methods the bot calls."""
+def prepare_models() -> None:
+    """Build the models every update needs now, rather than in the first patient's update.
+
+    Message first: models built after it reuse its validator instead of copying it. Then
+    keep one `Response[T]` class per return type of the methods the bot calls.
+    """
+    prebuild(Message, Update)
     for method in _CALLED_METHODS:
         returning = method.__returning__
         _PINNED_RESPONSES.setdefault(repr(returning), Response[returning])  # type: ignore[valid-type]
