@@ -7,16 +7,15 @@ import contextlib
 import logging
 import signal
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher, html
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiohttp import web
-from redis.asyncio import Redis
 
 from bot import errors
 from bot.commands import register_commands
@@ -37,6 +36,9 @@ from bot.tuning import freeze_long_lived_objects, inline_sync_filters, prepare_m
 from bot.web import WEBHOOK_PATH, monitoring_app, webhook_app
 from storage import Repository, open_repository
 from storage.models import NewReview
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -121,16 +123,19 @@ def create_dispatcher(
         alert=alert,
         on_error=(lambda code: metrics.send_errors.labels(code=code).inc()) if metrics else None,
     )
-    if storage is None:
+    # One update at a time per chat and user: a double tap on "Confirm" sees the
+    # finished form instead of racing it (across instances with Redis).
+    isolation: BaseEventIsolation = SimpleEventIsolation()
+    if redis is not None:
+        # Imported only when used: the Redis client is ~5 MB of a single instance's memory.
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        isolation = RedisEventIsolation(redis)
         # Forms live in Redis when several instances share the work, else in the database.
-        storage = RedisStorage(redis) if redis is not None else RepositoryStorage(repository)
+        storage = storage or RedisStorage(redis)
     dispatcher = Dispatcher(
-        storage=storage,
-        # One update at a time per chat and user: a double tap on "Confirm" sees the
-        # finished form instead of racing it (across instances with Redis).
-        events_isolation=RedisEventIsolation(redis)
-        if redis is not None
-        else SimpleEventIsolation(),
+        storage=storage or RepositoryStorage(repository),
+        events_isolation=isolation,
         settings=settings,
         repository=repository,
         content=content,
@@ -181,7 +186,11 @@ class Application:
         content, translations = load_texts(settings)
         repository = open_repository(settings.database_url)
         await repository.open()
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        redis = None
+        if settings.redis_url:
+            from redis.asyncio import Redis
+
+            redis = Redis.from_url(settings.redis_url)
         metrics = Metrics()
         dispatcher = create_dispatcher(
             settings,
