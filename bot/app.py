@@ -155,8 +155,10 @@ def create_dispatcher(
     flood = FloodMiddleware(counter, settings.throttle_limit)
     dispatcher.message.outer_middleware(flood)
     dispatcher.callback_query.outer_middleware(flood)
-    dispatcher.include_router(errors.create_router(translations))
     dispatcher.include_routers(*create_routers(settings, translations))
+    # Last: error events reach it wherever they are raised, while updates, which the
+    # routers above handle, never have to pass through it.
+    dispatcher.include_router(errors.create_router(translations))
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
     inline_sync_filters(dispatcher)
