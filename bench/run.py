@@ -84,8 +84,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--variant",
         default="",
-        help="what-if patches for clinic-bot, comma-separated (see bench/variant_bot.py): "
-        "inline_filters, pin_responses, quiet, uvloop",
+        help="clinic-bot with optimisations undone, comma-separated (see "
+        "bench/variant_bot.py): stock_models, stock_session, stock_filters, stock_gc, "
+        "stock_loop, gc_log",
     )
     parser.add_argument(
         "--profile",

@@ -1,66 +1,29 @@
-"""What-if runs: `python -m bot` with fixes that lie outside the benchmark's own files.
+"""What-if runs: `python -m bot` with one of its optimisations undone, to measure each.
 
-Not used by a default run. `python -m bench --variant inline_filters,pin_responses,quiet`
-starts this module instead of `python -m bot`, with BENCH_VARIANT naming the patches:
+Not used by a default run. `python -m bench --variant stock_session,stock_models` starts
+this module instead of `python -m bot`, with BENCH_VARIANT naming what to undo:
 
-* inline_filters - aiogram runs every synchronous filter (each `F.…` magic filter) through
-  `asyncio.to_thread`: a thread-pool round trip per filter check. Run them inline.
-* pin_responses - aiogram parses each API answer with `Response[ReturnType]`; pydantic
-  keeps such generic classes only weakly, so they are rebuilt again and again after the
-  garbage collector has dropped them. Keep one of each alive.
-* quiet - aiogram logs one INFO line per handled update ("Update id=… is handled").
-  Log aiogram.event at WARNING.
-* uvloop - the uvloop event loop (needs `pip install uvloop`).
-* gc_freeze - `gc.freeze()` once everything is imported: the cyclic garbage collector stops
-  walking aiogram's hundreds of thousands of long-lived objects on every full collection.
+* stock_models - aiogram's models built at import, as aiogram does (bot/lazy_aiogram.py
+  undone): aiogram is imported before the bot's package can defer them.
+* stock_session - aiogram's own AiohttpSession (multipart form bodies, answers parsed in
+  two passes) instead of bot/session.py's JsonSession.
+* stock_filters - synchronous filters run through `asyncio.to_thread`, as aiogram does
+  (bot/tuning.py's `inline_sync_filters` undone).
+* stock_gc - Python's default threshold for the youngest GC generation (700 allocations
+  instead of bot/tuning.py's 10,000).
+* stock_loop - the standard asyncio event loop instead of uvloop.
 * gc_log - log every garbage collection that takes 5 ms or more (to the bot's log).
 
-These patch libraries at run time; they show how much each cause costs. The findings
-(and proper ways to apply them in the project) are in docs/performance.md.
+These patch the bot at run time; the findings are in docs/performance.md.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
-from functools import partial
 from typing import Any
 
-KNOWN = ("inline_filters", "pin_responses", "quiet", "uvloop", "gc_freeze", "gc_log")
-_PINNED: list[Any] = []
-
-
-def inline_filters() -> None:
-    from aiogram.dispatcher.event.handler import FilterObject
-
-    async def call(self: FilterObject, *args: Any, **kwargs: Any) -> Any:
-        wrapped = partial(self.callback, *args, **self._prepare_kwargs(kwargs))
-        if self.awaitable:
-            return await wrapped()
-        return wrapped()
-
-    FilterObject.call = call  # type: ignore[method-assign,assignment]
-
-
-def pin_responses() -> None:
-    from aiogram.methods.base import Response, TelegramMethod
-
-    def subclasses(cls: type) -> list[type]:
-        found: list[type] = []
-        sub: type
-        for sub in cls.__subclasses__():
-            found.append(sub)
-            found.extend(subclasses(sub))
-        return found
-
-    seen: set[str] = set()
-    for method in subclasses(TelegramMethod):
-        returning = method.__dict__.get("__returning__")
-        if returning is None or isinstance(returning, property) or repr(returning) in seen:
-            continue
-        seen.add(repr(returning))
-        _PINNED.append(Response[returning])  # type: ignore[valid-type]
+KNOWN = ("stock_models", "stock_session", "stock_filters", "stock_gc", "stock_loop", "gc_log")
 
 
 def gc_log() -> None:
@@ -91,37 +54,26 @@ def main() -> int:
     if unknown:
         print(f"unknown variant(s): {', '.join(sorted(unknown))}", file=sys.stderr)
         return 2
-    if "inline_filters" in wanted:
-        inline_filters()
-    if "pin_responses" in wanted:
-        pin_responses()
+    if "stock_models" in wanted:
+        import aiogram  # noqa: F401 - before `bot`, whose package would defer the models
+
+    import bot.__main__ as entry
+    import bot.app
+    import bot.tuning
+
+    if "stock_session" in wanted:
+        from aiogram.client.session.aiohttp import AiohttpSession
+
+        bot.app.JsonSession = AiohttpSession  # type: ignore[misc,assignment]
+    if "stock_filters" in wanted:
+        bot.app.inline_sync_filters = lambda router: 0  # type: ignore[assignment]
+    if "stock_gc" in wanted:
+        bot.tuning._YOUNG_GC_THRESHOLD = 700
+    if "stock_loop" in wanted:
+        entry._fast_event_loop = lambda: None  # type: ignore[assignment]
     if "gc_log" in wanted:
         gc_log()
-    if "uvloop" in wanted:
-        import asyncio
-
-        import uvloop
-
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    from bot.__main__ import main as bot_main
-
-    if "gc_freeze" in wanted:
-        import gc
-
-        import bot.app  # noqa: F401 - everything the bot imports, before the freeze
-
-        gc.collect()
-        gc.freeze()
-
-    if "quiet" in wanted:
-        original = logging.basicConfig
-
-        def basic_config(**kwargs: Any) -> None:
-            original(**kwargs)
-            logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-
-        logging.basicConfig = basic_config
-    return bot_main()
+    return entry.main()
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ anything imports ``aiogram``; it
 from __future__ import annotations
 
 import importlib.abc
+import importlib.util
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.machinery import ModuleSpec
 from types import ModuleType
 from typing import Any
@@ -101,8 +102,18 @@ def _pinned_rebuild(
     return _rebuild(cls, force, raise_errors, _parent_namespace_depth, _types_namespace)
 
 
-class _DeferMethodsFinder(importlib.abc.MetaPathFinder):
-    """Sets ``defer_build`` on ``TelegramMethod`` before any method subclass exists."""
+class _ExecHook(importlib.abc.MetaPathFinder):
+    """Runs code around the execution of one module, the first time it is imported."""
+
+    def __init__(
+        self,
+        fullname: str,
+        before: Callable[[], None],
+        after: Callable[[ModuleType], None],
+    ) -> None:
+        self._fullname = fullname
+        self._before = before
+        self._after = after
 
     def find_spec(
         self,
@@ -110,34 +121,53 @@ class _DeferMethodsFinder(importlib.abc.MetaPathFinder):
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> ModuleSpec | None:
-        if fullname != _METHODS_BASE:
+        if fullname != self._fullname:
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec: ModuleSpec | None = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        loader = spec.loader
-        if loader is None or not hasattr(loader, "exec_module"):
+        sys.meta_path.remove(self)  # once
+        spec = importlib.util.find_spec(fullname)
+        loader = spec.loader if spec is not None else None
+        if spec is None or loader is None or not hasattr(loader, "exec_module"):
             return spec
         exec_module = loader.exec_module
+        before, after = self._before, self._after
 
-        def exec_and_defer(module: ModuleType) -> None:
-            exec_module(module)
-            method_base = getattr(module, "TelegramMethod", None)
-            if method_base is not None:  # else aiogram changed: methods simply stay eager
-                method_base.model_config["defer_build"] = True
+        def exec_with_hooks(module: ModuleType) -> None:
+            before()
+            try:
+                exec_module(module)
+            finally:
+                after(module)
 
-        setattr(loader, "exec_module", exec_and_defer)  # noqa: B010  (mypy: method assign)
+        setattr(loader, "exec_module", exec_with_hooks)  # noqa: B010  (mypy: method assign)
         return spec
 
 
-def install(*, defer_methods: bool = True) -> bool:
-    """Import ``aiogram`` with lazily built models.  Idempotent.
+def _defer_methods(module: ModuleType) -> None:
+    """Sets ``defer_build`` on ``TelegramMethod`` before any method subclass exists."""
+    method_base = getattr(module, "TelegramMethod", None)
+    if method_base is not None:  # else aiogram changed: methods simply stay eager
+        method_base.model_config["defer_build"] = True
 
+
+def _record_namespace() -> None:
+    setattr(BaseModel, "model_rebuild", classmethod(_recording_rebuild))  # noqa: B010
+
+
+def _pin_namespace(module: ModuleType) -> None:
+    setattr(BaseModel, "model_rebuild", _ORIGINAL_REBUILD)  # noqa: B010
+    if not _NAMESPACE:  # aiogram no longer has the loop (or failed): nothing to pin
+        return
+    from aiogram.methods.base import TelegramMethod
+    from aiogram.types.base import TelegramObject
+
+    setattr(TelegramObject, "model_rebuild", classmethod(_pinned_rebuild))  # noqa: B010
+    setattr(TelegramMethod, "model_rebuild", classmethod(_pinned_rebuild))  # noqa: B010
+
+
+def install(*, defer_methods: bool = True) -> bool:
+    """Make ``aiogram``, whenever it is imported, build its models lazily.  Idempotent.
+
+    Costs nothing until then (a process that never imports aiogram never loads it).
     Returns False, changing nothing, if aiogram was already imported (stock behaviour).
     """
     global _installed
@@ -145,25 +175,11 @@ def install(*, defer_methods: bool = True) -> bool:
         return True
     if "aiogram" in sys.modules:
         return False
-    finder = _DeferMethodsFinder()
+    # `import aiogram` executes aiogram/__init__.py, which imports all types and methods.
+    sys.meta_path.insert(0, _ExecHook("aiogram", _record_namespace, _pin_namespace))
     if defer_methods:
-        sys.meta_path.insert(0, finder)
-    setattr(BaseModel, "model_rebuild", classmethod(_recording_rebuild))  # noqa: B010
-    try:
-        import aiogram  # noqa: F401  (imports aiogram.types and aiogram.methods)
-    finally:
-        setattr(BaseModel, "model_rebuild", _ORIGINAL_REBUILD)  # noqa: B010
-        if finder in sys.meta_path:
-            sys.meta_path.remove(finder)
+        sys.meta_path.insert(0, _ExecHook(_METHODS_BASE, lambda: None, _defer_methods))
     _installed = True
-    if not _NAMESPACE:  # aiogram no longer has the loop: nothing to do
-        return True
-
-    from aiogram.methods.base import TelegramMethod
-    from aiogram.types.base import TelegramObject
-
-    setattr(TelegramObject, "model_rebuild", classmethod(_pinned_rebuild))  # noqa: B010
-    setattr(TelegramMethod, "model_rebuild", classmethod(_pinned_rebuild))  # noqa: B010
     return True
 
 
