@@ -534,12 +534,15 @@ class PostgresRepository:
 
     async def outbox_overview(self, limit: int) -> tuple[int, list[OutboxRow]]:
         """How many rows wait, and the oldest of them with their last error."""
-        count = await self.pending_outbox_count()
+        # One statement, one snapshot: a row delivered meanwhile cannot make the count
+        # disagree with the rows.
         rows = await self._db.fetch(
-            "SELECT id, kind, ref_id, attempts, last_error, created_at FROM outbox "
+            "SELECT id, kind, ref_id, attempts, last_error, created_at, "
+            "count(*) OVER () AS total FROM outbox "
             "WHERE status = 'pending' ORDER BY id LIMIT $1",
-            limit,
+            max(limit, 1),
         )
+        count = int(rows[0]["total"]) if rows else 0
         return count, [
             OutboxRow(
                 id=row["id"],

@@ -424,13 +424,16 @@ class SqliteRepository:
 
     async def outbox_overview(self, limit: int) -> tuple[int, list[OutboxRow]]:
         """How many rows wait, and the oldest of them with their last error."""
-        count = await self.pending_outbox_count()
-        async with self._conn.execute(
-            "SELECT id, kind, ref_id, attempts, last_error, created_at FROM outbox "
+        # One statement, one snapshot: a row delivered meanwhile cannot make the count
+        # disagree with the rows.
+        rows = await self._conn.execute_fetchall(
+            "SELECT id, kind, ref_id, attempts, last_error, created_at, "
+            "count(*) OVER () AS total FROM outbox "
             "WHERE status = 'pending' ORDER BY id LIMIT ?",
-            (limit,),
-        ) as cursor:
-            rows = await cursor.fetchall()
+            (max(limit, 1),),
+        )
+        rows = list(rows)
+        count = rows[0]["total"] if rows else 0
         return count, [
             OutboxRow(
                 id=row["id"],

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.emulator import FakeTelegramServer, FakeUser
+from storage import Repository
 
 
 async def say(server: FakeTelegramServer, user: FakeUser, text: str, expect: str) -> dict[str, Any]:
@@ -64,3 +66,11 @@ async def patient(
         "sendMessage", lambda call: call.params.get("chat_id") == user_id, since=since
     )
     return user
+
+
+async def outbox_drained(repository: Repository, timeout: float = 5.0) -> None:
+    """Until the outbox has recorded every delivery (a card arrives before it is marked sent)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await repository.pending_outbox_count():
+        assert asyncio.get_running_loop().time() < deadline, "the outbox did not drain"
+        await asyncio.sleep(0.02)

@@ -12,7 +12,7 @@ import pytest
 from bot.emulator import FakeTelegramServer, FakeUser
 from storage.models import NewRequest, NewReview, OutboxMessage, RequestStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
-from tests.e2e import patient, press, say
+from tests.e2e import outbox_drained, patient, press, say
 
 ADMIN_ID = 900
 
@@ -174,4 +174,5 @@ async def test_staff_tools_speak_english(staffed: RunningBot, telegram: FakeTele
     assert "No. 1" in page["text"]
     await say(telegram, admin, "/stats 30", "Statistics for 30 days")
     await telegram.wait_for_message(MANAGER_CHAT_ID, "request 1")
+    await outbox_drained(staffed.repository)
     await say(telegram, admin, "/outbox", "queue is empty")
