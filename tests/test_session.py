@@ -6,13 +6,14 @@ import json
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram.enums import ChatAction, ParseMode
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import (
     BufferedInputFile,
@@ -103,6 +104,23 @@ async def test_empty_values_are_left_out_as_aiogram_does_but_empty_lists_are_sen
 
     assert json.loads(server.requests[0][2]) == {"callback_query_id": "q1"}
     assert json.loads(server.requests[1][2]) == {"commands": []}
+
+
+async def test_dates_and_enums_are_sent_as_the_bot_api_expects_them(
+    recorder: tuple[Recorder, Bot],
+) -> None:
+    server, bot = recorder
+    until = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    await bot.ban_chat_member(-100, 5, until_date=until)
+    await bot.send_chat_action(42, ChatAction.TYPING)
+
+    assert json.loads(server.requests[0][2]) == {
+        "chat_id": -100,
+        "user_id": 5,
+        "until_date": int(until.timestamp()),
+    }
+    assert json.loads(server.requests[1][2]) == {"chat_id": 42, "action": "typing"}
 
 
 async def test_uploads_still_go_as_multipart(recorder: tuple[Recorder, Bot]) -> None:
