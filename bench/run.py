@@ -21,7 +21,7 @@ import os
 import platform
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -73,6 +73,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="measured seconds of the paced phase (default 25)",
     )
     parser.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="capacity runs per bot and level, alternating between the bots; the best "
+        "counts, since other work on the machine can only slow a run (default 2)",
+    )
+    parser.add_argument(
         "--quick", action="store_true", help="small run while developing (~1 minute)"
     )
     parser.add_argument("--no-load", action="store_true", help="skip the load benchmark")
@@ -111,6 +118,7 @@ async def run_load(
     workdir: Path,
     profile: Path | None = None,
     variant: str = "",
+    repeat: int = 2,
 ) -> list[LevelResult]:
     ours_server, bare_server = FakeTelegramServer(), FakeTelegramServer()
     await ours_server.start()
@@ -159,22 +167,36 @@ async def run_load(
             for phase, pause in phases:
                 if phase == "paced" and patients == 1:
                     continue  # one patient never waits for another: same as capacity
-                for bot in (ours, bare):
-                    result = await run_level(
-                        servers[bot.name],
-                        trackers[bot.name],
-                        bot,
-                        patients=patients,
-                        first_id=next_id,
-                        phase=phase,
-                        think=pause,
-                        window_seconds=window,
-                        step_seconds=step_seconds,
-                        db_files=db_files if bot is ours else (),
-                    )
-                    next_id += patients + 10
-                    results.append(result)
-                    print(_progress(result), flush=True)
+                best: dict[str, LevelResult] = {}
+                # Capacity runs alternate between the bots, and each bot's best run counts:
+                # noise from other work on the machine only ever slows a run down.
+                for _ in range(max(1, repeat) if phase == "capacity" else 1):
+                    for bot in (ours, bare):
+                        result = await run_level(
+                            servers[bot.name],
+                            trackers[bot.name],
+                            bot,
+                            patients=patients,
+                            first_id=next_id,
+                            phase=phase,
+                            think=pause,
+                            window_seconds=window,
+                            step_seconds=step_seconds,
+                            db_files=db_files if bot is ours else (),
+                        )
+                        next_id += patients + 10
+                        print(_progress(result), flush=True)
+                        kept = best.get(bot.name)
+                        if kept is None or result.throughput > kept.throughput:
+                            kept, result = result, kept or result
+                        # A failure in any run counts, and the peak memory of all of them.
+                        best[bot.name] = replace(
+                            kept,
+                            failures=max(kept.failures, result.failures),
+                            stray_calls=max(kept.stray_calls, result.stray_calls),
+                            rss_peak=max(kept.rss_peak, result.rss_peak),
+                        )
+                results.extend(best[bot.name] for bot in (ours, bare))
     finally:
         for bot in (ours, bare):
             code = bot.stop()
@@ -528,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
                     workdir,
                     args.profile,
                     args.variant,
+                    args.repeat,
                 )
             )
         if not args.no_storage:

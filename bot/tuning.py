@@ -9,63 +9,22 @@ from typing import Any
 
 from aiogram import Router
 from aiogram.dispatcher.event.handler import FilterObject
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    CopyMessage,
-    CreateForumTopic,
-    DeleteWebhook,
-    EditForumTopic,
-    EditMessageCaption,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetChatMember,
-    GetMe,
-    GetUpdates,
-    SendDocument,
-    SendMessage,
-    SetMyCommands,
-    SetWebhook,
-    TelegramMethod,
-)
-from aiogram.methods.base import Response
 from aiogram.types import Message, Update
 
 from bot.lazy_aiogram import prebuild
+from bot.session import response_type_of
 
-# The API methods the bot calls. aiogram parses every answer with `Response[ReturnType]`;
-# pydantic holds such parametrised classes only weakly, so between collections they die
-# and are rebuilt (schema and validator) on the next call: ~6% of the CPU under load.
-_CALLED_METHODS: tuple[type[TelegramMethod[Any]], ...] = (
-    AnswerCallbackQuery,
-    CopyMessage,
-    CreateForumTopic,
-    DeleteWebhook,
-    EditForumTopic,
-    EditMessageCaption,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetChatMember,
-    GetMe,
-    GetUpdates,
-    SendDocument,
-    SendMessage,
-    SetMyCommands,
-    SetWebhook,
-)
 _YOUNG_GC_THRESHOLD = 10_000  # allocations; Python's default is 700
-_PINNED_RESPONSES: dict[str, type[Response[Any]]] = {}
 
 
 def prepare_models() -> None:
     """Build the models every update needs now, rather than in the first patient's update.
 
-    Message first: models built after it reuse its validator instead of copying it. Then
-    keep one `Response[T]` class per return type of the methods the bot calls.
+    Message first: models built after it reuse its validator instead of copying it.
     """
     prebuild(Message, Update)
-    for method in _CALLED_METHODS:
-        returning = method.__returning__
-        _PINNED_RESPONSES.setdefault(repr(returning), Response[returning])  # type: ignore[valid-type]
+    for returning in (list[Update], Message, bool):
+        response_type_of(returning)
 
 
 def inline_sync_filters(router: Router) -> int:
