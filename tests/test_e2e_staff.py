@@ -176,3 +176,15 @@ async def test_staff_tools_speak_english(staffed: RunningBot, telegram: FakeTele
     await telegram.wait_for_message(MANAGER_CHAT_ID, "request 1")
     await outbox_drained(staffed.repository)
     await say(telegram, admin, "/outbox", "queue is empty")
+
+
+async def test_only_staff_commands_ask_telegram_who_is_staff(
+    staffed: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    anna = await patient(telegram, 902, "Анна")
+    for command, reply in (("/start", "Здравствуйте"), ("/help", "/book"), ("/menu", "меню")):
+        await say(telegram, anna, command, reply)
+    assert telegram.calls_of("getChatMember") == []  # a patient's commands cost no API call
+
+    await say(telegram, anna, "/stats", "не понял")
+    assert [call.params["user_id"] for call in telegram.calls_of("getChatMember")] == [902]

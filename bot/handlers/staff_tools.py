@@ -167,10 +167,14 @@ def _parse_day(value: str) -> datetime:
     return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
 
 
+STAFF_COMMANDS = ("requests", "request", "reviews", "stats", "export", "audit", "outbox")
+
+
 def create_router() -> Router:
     router = Router(name=__name__)
-    # Cheap checks first: a patient's ordinary message never costs a getChatMember call.
-    router.message.filter(F.text.startswith("/"), IsStaff())
+    # Cheap checks first: a patient's message, /start included, never costs a
+    # getChatMember call; only the staff's own commands are checked.
+    router.message.filter(Command(*STAFF_COMMANDS), IsStaff())
     router.callback_query.filter(
         F.data.startswith(
             (f"{StaffPageCallback.__prefix__}:", f"{StaffModerationCallback.__prefix__}:")
