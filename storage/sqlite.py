@@ -67,12 +67,12 @@ class _FormWrite:
     data: str | None = None
 
     def then(self, later: _FormWrite) -> _FormWrite:
-        if later.state_set:
-            return _FormWrite(
-                True, later.state, later.data if later.data is not None else self.data
-            )
+        """Both writes as one: what `later` sets wins, the rest stays as `self` set it."""
+        state_from = later if later.state_set else self
         return _FormWrite(
-            self.state_set, self.state, later.data if later.data is not None else self.data
+            state_from.state_set,
+            state_from.state,
+            later.data if later.data is not None else self.data,
         )
 
 
