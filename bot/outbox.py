@@ -30,9 +30,9 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
+from bot.clock import Clock, utc_now
 from storage import Repository
 from storage.models import OutboxMessage, PendingMessage
-from storage.sqlite import Clock, utc_now
 
 logger = logging.getLogger(__name__)
 

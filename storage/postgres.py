@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
 
+from bot.clock import Clock, utc_now
 from storage.base import CardRenderer
 from storage.models import (
     CLOSED_STATUSES,
@@ -43,7 +44,6 @@ from storage.models import (
     StatusChange,
 )
 from storage.pg_migrations import MIGRATION_LOCK, MIGRATIONS, SCHEMA_VERSION_TABLE
-from storage.sqlite import Clock, utc_now
 
 if TYPE_CHECKING:
     from asyncpg.cursor import CursorFactory

@@ -14,6 +14,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.clock import Clock, utc_now
 from storage.base import CardRenderer
 from storage.migrations import MIGRATIONS
 from storage.models import (
@@ -39,12 +40,6 @@ from storage.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _to_text(moment: datetime) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bot.clock import utc_now
 from storage import (
     CardRenderer,
     PostgresRepository,
@@ -33,7 +34,6 @@ from storage.models import (
     RequestStatus,
     ReviewStatus,
 )
-from storage.sqlite import utc_now
 
 pytest_plugins = ("tests.pg",)
 

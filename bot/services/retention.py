@@ -7,8 +7,8 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from bot.clock import Clock, utc_now
 from storage import Repository
-from storage.sqlite import Clock, utc_now
 
 logger = logging.getLogger(__name__)
 
