@@ -91,8 +91,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--variant",
         default="",
-        help="clinic-bot with optimisations undone, comma-separated (see "
-        "bench/variant_bot.py): stock_models, stock_session, stock_filters, stock_gc, "
+        help="clinic-bot run differently, comma-separated (see bench/variant_bot.py): "
         "stock_loop, gc_log",
     )
     parser.add_argument(

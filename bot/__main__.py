@@ -1,26 +1,77 @@
-"""Entry point: `python -m bot` or `clinic-bot`."""
+"""Entry point: `python -m bot` or `clinic-bot` (run | preview | db upgrade)."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from pydantic import ValidationError
 
 from bot.content import ContentError
 from bot.i18n import TranslationError
-from bot.settings import Settings, describe_errors
+from bot.settings import EXPECTATIONS, Settings, describe_errors
+from bot.startup import EXIT_CONFIG, StartupError
 
-EXIT_CONFIG = 2
+DESCRIPTION = """\
+The clinic's Telegram bot. Settings come from environment variables or a .env file in the
+working directory; only BOT_TOKEN and MANAGER_CHAT_ID are required (.env.example explains
+every one).
+
+commands:
+  run [--drop-webhook]   start the bot (the default): long polling, or webhook mode when
+                         WEBHOOK_URL is set; --drop-webhook only removes a webhook and exits
+  preview [options]      try the bot without Telegram on a local page (preview --help)
+  db upgrade             create or migrate the database at DATABASE_URL, then exit
+"""
+
+EXIT_STATUSES = """\
+exit status: 0 stopped normally, 2 a setting or content file is wrong, 3 Telegram rejected
+BOT_TOKEN, 4 the Bot API server cannot be reached, 5 the database cannot be used.
+"""
 
 
-def main() -> int:
-    if sys.argv[1:2] == ["preview"]:  # needs no BOT_TOKEN / MANAGER_CHAT_ID: see bot/preview
+def package_version() -> str:
+    try:
+        return version("clinic-bot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    settings_help = "\n".join(
+        f"  {name.upper():<28}{expected}" for name, expected in EXPECTATIONS.items()
+    )
+    parser = argparse.ArgumentParser(
+        prog="clinic-bot",
+        description=DESCRIPTION,
+        epilog=f"settings:\n{settings_help}\n\n{EXIT_STATUSES}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"clinic-bot {package_version()}")
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "db"))
+    parser.add_argument("action", nargs="?", choices=("upgrade",), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--drop-webhook", action="store_true", help="remove the bot's webhook and exit"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.command == "db" and arguments.action is None:
+        parser.error("db needs an action: db upgrade")
+    if arguments.command == "run" and arguments.action is not None:
+        parser.error(f"unexpected argument: {arguments.action}")
+    return arguments
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["preview"]:  # needs no BOT_TOKEN / MANAGER_CHAT_ID: see bot/preview
         from bot.preview.cli import main as preview
 
-        return preview(sys.argv[2:])
+        return preview(argv[1:])
+    arguments = parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as error:
@@ -31,16 +82,25 @@ def main() -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     # aiogram writes one INFO line per handled update; at a busy clinic that is most of
-    # the log and ~10% of the CPU. Update counts and durations are in /metrics instead.
+    # the log. Update counts and durations are in /metrics instead.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    from bot.app import run  # imported late: a bad setting needs none of aiogram
-
     try:
         with asyncio.Runner(loop_factory=_fast_event_loop()) as runner:
-            runner.run(run(settings, drop_webhook="--drop-webhook" in sys.argv[1:]))
+            if arguments.command == "db":
+                from storage import upgrade_database
+
+                revision = runner.run(upgrade_database(settings.database_url))
+                print(f"Database is at revision {revision}")
+            else:
+                from bot.app import run  # imported late: a bad setting needs none of aiogram
+
+                runner.run(run(settings, drop_webhook=arguments.drop_webhook))
     except (ContentError, TranslationError) as error:
         print(f"Content error: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    except StartupError as error:
+        print(error, file=sys.stderr)
+        return error.exit_status
     except KeyboardInterrupt:
         pass
     return 0

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher, html
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -29,10 +30,9 @@ from bot.middlewares import LocaleMiddleware
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.retry import RetryAfterMiddleware
 from bot.services.retention import RetentionTask
-from bot.session import JsonSession
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
-from bot.tuning import freeze_long_lived_objects, inline_sync_filters, prepare_models
+from bot.startup import check_telegram
 from bot.web import WEBHOOK_PATH, monitoring_app, webhook_app
 from storage import Repository, open_repository
 from storage.models import NewReview
@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 
 def create_bot(settings: Settings) -> Bot:
-    session = JsonSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(RetryAfterMiddleware())
     return Bot(
         token=settings.bot_token.get_secret_value(),
@@ -79,7 +79,6 @@ async def _on_startup(
     await register_commands(bot, translations)
     outbox.start(bot)
     retention.start()
-    freeze_long_lived_objects()
     logger.info("Bot started")
 
 
@@ -161,8 +160,6 @@ def create_dispatcher(
     dispatcher.include_router(errors.create_router(translations))
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
-    inline_sync_filters(dispatcher)
-    prepare_models()
     return dispatcher
 
 
@@ -275,6 +272,7 @@ async def run(settings: Settings, *, drop_webhook: bool = False) -> None:
     """Start in the mode the settings choose (webhook or long polling) until interrupted."""
     application = await Application.create(settings)
     try:
+        await check_telegram(application.bot, settings.telegram_api_url)
         if drop_webhook:
             await application.drop_webhook()
             logger.info("Webhook removed")

@@ -64,7 +64,8 @@ async def test_webhook_checks_telegrams_secret(
     assert registered["secret_token"] == SECRET
     telegram.private_user(4242, "Web", language_code="en")
     async with aiohttp.ClientSession() as http:
-        for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+        wrong_secrets = ("wrong", "s3cret-token_42\u00e9", "секрет")  # non-ASCII: 401, not 500
+        for headers in ({}, *({"X-Telegram-Bot-Api-Secret-Token": s} for s in wrong_secrets)):
             async with http.post(
                 f"{base}/webhook", json=_update(1, 4242, "/start"), headers=headers
             ) as response:

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 
 from bot.content import CONTENT_DIR, ContentError
 from bot.i18n import TranslationError
-
-EXIT_CONFIG = 2
+from bot.startup import EXIT_CONFIG
 
 
 def is_local_url(url: str) -> bool:
