@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -15,6 +16,21 @@ COMPLAINT_MAX = 1000
 REVIEW_MAX = 1000
 
 _WHITESPACE = re.compile(r"\s+")
+# Direction overrides can make a card read differently from what was typed; they are removed.
+_BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Letters by Unicode's rules that show nothing: Hangul fillers and the blank Braille pattern.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def _visible(text: str) -> str:
+    """What a reader would see of `text`: no spaces, control or format characters, blanks."""
+    return "".join(
+        ch
+        for ch in text
+        if not ch.isspace()
+        and ch not in _BLANK_LETTERS
+        and unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cn")
+    )
 
 
 class TextProblem(StrEnum):
@@ -34,14 +50,15 @@ class TextRule:
         """The cleaned text, or why it cannot be accepted."""
         if raw is None:
             return TextProblem.EMPTY
-        text = raw.strip()
-        if not text:
+        text = _BIDI_CONTROLS.sub("", raw).strip()
+        if not _visible(text):
             return TextProblem.EMPTY
         if len(text) > self.max_length:
             return TextProblem.TOO_LONG
-        if self.need_letters and not any(ch.isalpha() for ch in text):
+        visible = _visible(text)
+        if self.need_letters and not any(ch.isalpha() for ch in visible):
             return TextProblem.NO_LETTERS
-        if not any(ch.isalnum() for ch in text):
+        if not any(ch.isalnum() for ch in visible):
             return TextProblem.NO_LETTERS
         if len(text) < self.min_length:
             return TextProblem.TOO_SHORT
