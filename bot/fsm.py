@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from storage import Repository
+
+class FormStore(Protocol):
+    """What the forms need of the storage: `storage.FormRepository` (or the old Repository)."""
+
+    async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]: ...
+
+    async def save_fsm_state(self, key: str, state: str | None) -> None: ...
+
+    async def save_fsm_data(self, key: str, data: dict[str, Any]) -> None: ...
 
 
 def _key(key: StorageKey) -> str:
@@ -26,8 +34,8 @@ def _key(key: StorageKey) -> str:
 
 
 class RepositoryStorage(BaseStorage):
-    def __init__(self, repository: Repository) -> None:
-        self._repository = repository
+    def __init__(self, forms: FormStore) -> None:
+        self._repository = forms
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -45,4 +53,4 @@ class RepositoryStorage(BaseStorage):
         return data
 
     async def close(self) -> None:
-        """The repository belongs to the application, which closes it."""
+        """The storage belongs to the application, which closes it."""

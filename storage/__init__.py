@@ -1,26 +1,120 @@
-"""All SQL of clinic-bot lives in this package, behind the `Repository` interface."""
+"""All SQL of clinic-bot lives in this package.
 
+New API (SQLAlchemy Core + Alembic): `open_storage(url)` returns a `Storage`, the `Database`
+and one repository per area (`storage.repositories`). The previous API (`open_repository`,
+`Repository` and its two hand-written backends) stays until the bot is switched over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from storage.base import CardRenderer, Repository
+from bot.clock import Clock, utc_now
+from storage.base import Repository
+from storage.database import Database
+from storage.migrate import DatabaseTooNewError, migrate, upgrade_database
+from storage.repositories import (
+    AuditRepository,
+    ConversationRepository,
+    FormRepository,
+    OutboxRepository,
+    PatientRepository,
+    RequestRepository,
+    ReviewRepository,
+)
 from storage.sqlite import SqliteRepository
+from storage.types import CardRenderer
 
 if TYPE_CHECKING:
     from storage.postgres import PostgresRepository
 
 __all__ = [
+    "AuditRepository",
     "CardRenderer",
+    "ConversationRepository",
+    "Database",
+    "DatabaseTooNewError",
+    "FormRepository",
+    "OutboxRepository",
+    "PatientRepository",
     "PostgresRepository",
     "Repository",
+    "RequestRepository",
+    "ReviewRepository",
     "SqliteRepository",
+    "Storage",
     "open_repository",
+    "open_storage",
+    "upgrade_database",
 ]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
+@dataclass(frozen=True, slots=True)
+class Storage:
+    """The database and its repositories, one per area of the bot."""
+
+    database: Database
+    patients: PatientRepository
+    requests: RequestRepository
+    reviews: ReviewRepository
+    outbox: OutboxRepository
+    conversations: ConversationRepository
+    audit: AuditRepository
+    forms: FormRepository
+
+    def workflow_data(self) -> dict[str, object]:
+        """The repositories by the names handlers take them as (aiogram injects by name)."""
+        return {
+            "patient_repo": self.patients,
+            "request_repo": self.requests,
+            "review_repo": self.reviews,
+            "outbox_repo": self.outbox,
+            "conversation_repo": self.conversations,
+            "audit_repo": self.audit,
+        }
+
+    async def close(self) -> None:
+        """Give back this instance's outbox claims, then close every connection."""
+        try:
+            await self.outbox.release_claims()
+        finally:
+            await self.database.close()
+
+
+def make_storage(database: Database, *, clock: Clock = utc_now) -> Storage:
+    """The repositories over an open, migrated `database`."""
+    return Storage(
+        database=database,
+        patients=PatientRepository(database, clock=clock),
+        requests=RequestRepository(database, clock=clock),
+        reviews=ReviewRepository(database, clock=clock),
+        outbox=OutboxRepository(database, clock=clock),
+        conversations=ConversationRepository(database),
+        audit=AuditRepository(database, clock=clock),
+        forms=FormRepository(database, clock=clock),
+    )
+
+
+async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
+    """Connect to `DATABASE_URL`, migrate it to this release's schema, and return the storage.
+
+    Raises ValueError for an unsupported URL, `DatabaseTooNewError` for a database of a newer
+    release, `storage.legacy.LegacyDatabaseError` for one too old to carry over.
+    """
+    database = Database.connect(database_url)
+    try:
+        await migrate(database)
+    except BaseException:
+        await database.close()
+        raise
+    return make_storage(database, clock=clock)
+
+
 def open_repository(database_url: str) -> Repository:
-    """The backend for a `DATABASE_URL`: `sqlite:///path` or `postgresql://…` (`postgres://…`).
+    """The previous backend for a `DATABASE_URL`: `sqlite:///path` or `postgresql://…`.
 
     The repository is returned closed: call `open()` (it creates or migrates the schema).
     """

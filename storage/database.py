@@ -1,0 +1,125 @@
+"""The database connection of clinic-bot: an SQLAlchemy `AsyncEngine` and its transactions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from storage.dialects import POSTGRESQL, SQLITE, SQLITE_PRAGMAS
+
+_WRITE = "clinic_write"
+"""Execution option of the connections `Database.transaction` hands out."""
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
+_SQLITE_SCHEMES = ("sqlite:///", "sqlite+aiosqlite:///")
+
+
+def sqlalchemy_url(database_url: str) -> str:
+    """The SQLAlchemy URL of a `DATABASE_URL`, with the async driver of its backend.
+
+    Accepted: `sqlite:///path` (`sqlite+aiosqlite:///path`), `postgresql://…`
+    (`postgres://…`, `postgresql+asyncpg://…`); anything else is a ValueError.
+    """
+    for scheme in _SQLITE_SCHEMES:
+        path = database_url.removeprefix(scheme)
+        if database_url.startswith(scheme) and path and not path.startswith("?"):
+            return f"sqlite+aiosqlite:///{path}"
+    for scheme in _POSTGRES_SCHEMES:
+        if database_url.startswith(scheme) and database_url != scheme:
+            return "postgresql+asyncpg://" + database_url.removeprefix(scheme)
+    raise ValueError(f"unsupported DATABASE_URL scheme: {database_url.split(':', 1)[0]}")
+
+
+def _prepare_sqlite(engine: AsyncEngine) -> None:
+    """SQLite: our pragmas on every connection, and transactions begun by us (SQLAlchemy's
+    recipe for pysqlite/aiosqlite): BEGIN IMMEDIATE for writes, so that a writer takes the
+    lock at once instead of failing halfway when another one holds it."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class Database:
+    """Transactions for writes, read connections for queries, for either backend.
+
+    On SQLite several pooled connections read beside one writer (WAL): an export does not
+    hold patients up. Writes of this process wait for each other on a lock (SQLite allows one
+    writer); other processes are waited for by busy_timeout.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(**{_WRITE: True})
+        if self.dialect == POSTGRESQL:
+            # One statement needs no transaction round trips; a snapshot sees one moment.
+            self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._snapshot = engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        else:
+            # SQLite reads in a deferred transaction: a snapshot anyway, and cheap.
+            self._reader = self._snapshot = engine
+        self._write_lock = asyncio.Lock() if self.dialect == SQLITE else None
+
+    @classmethod
+    def connect(cls, database_url: str, **engine_options: Any) -> Database:
+        """A `Database` for a `DATABASE_URL` (see `sqlalchemy_url`); connects on first use."""
+        url = make_url(sqlalchemy_url(database_url))
+        if url.get_backend_name() == SQLITE and url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **engine_options)
+        if url.get_backend_name() == SQLITE:
+            _prepare_sqlite(engine)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self._engine.dialect.name
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        lock: AbstractAsyncContextManager[Any] = self._write_lock or nullcontext()
+        async with lock, self._writer.begin() as connection:
+            yield connection
+
+    @asynccontextmanager
+    async def read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection for queries; with `snapshot`, all of them see one moment."""
+        async with (self._snapshot if snapshot else self._reader).connect() as connection:
+            yield connection
+
+    async def schema_revision(self) -> str | None:
+        """The Alembic revision of the database (None before the first migration)."""
+        async with self.read() as connection:
+            return await connection.run_sync(
+                lambda sync: MigrationContext.configure(sync).get_current_revision()
+            )
+
+    async def close(self) -> None:
+        await self._engine.dispose()

@@ -1,0 +1,149 @@
+"""THE place for what truly differs between SQLite and PostgreSQL; everything else is written once.
+
+- SQLite's connection pragmas;
+- the upsert construct (both have `on_conflict_do_update`/`_do_nothing`, from different modules);
+- PostgreSQL's advisory locks (migrations, the send log); SQLite's BEGIN IMMEDIATE serialises
+  every writer instead;
+- a request's day in UTC, for /stats;
+- the outbox claim: PostgreSQL leases rows with `FOR UPDATE SKIP LOCKED`, so that several
+  instances drain one outbox; SQLite, one writer at a time, reads and leases in its write
+  transaction, with the same result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from storage.schema import UtcDateTime, outbox
+
+POSTGRESQL = "postgresql"
+SQLITE = "sqlite"
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    # Erased personal data must not linger in free pages of the file.
+    "PRAGMA secure_delete=ON",
+)
+
+MIGRATION_LOCK = 0x636C696E6963_01
+"""Key of PostgreSQL's advisory lock held while migrating ("clinic" + 1); the key of the
+release before SQLAlchemy, so that old and new instances starting together wait in turn."""
+
+SEND_LOG_LOCK = 0x636C6974
+"""Advisory-lock class of the send log (two 32-bit keys: this class and the chat)."""
+
+
+def upsert(dialect: str, table: Table) -> sqlite.Insert | postgresql.Insert:
+    """`INSERT … ON CONFLICT`: the same API on both backends, from each one's module."""
+    if dialect == POSTGRESQL:
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+async def lock_for_migration(connection: AsyncConnection) -> None:
+    """Several instances starting together migrate one after the other.
+
+    Held until the migration's transaction ends (a transaction-level lock): the next
+    instance gets it only once the migration is committed, and sees it done. (It conflicts
+    with the session lock of the same key that the previous release took.)
+    """
+    if connection.dialect.name == POSTGRESQL:
+        await connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+
+
+async def lock_send_log(connection: AsyncConnection, chat_id: int) -> None:
+    """Serialise the send-log transactions of one chat across instances (PostgreSQL); on
+    SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer."""
+    if connection.dialect.name == POSTGRESQL:
+        await connection.execute(select(func.pg_advisory_xact_lock(SEND_LOG_LOCK, chat_id % 2**31)))
+
+
+def utc_day(dialect: str, column: ColumnElement[Any]) -> ColumnElement[str]:
+    """'YYYY-MM-DD' of a stored time, in UTC."""
+    if dialect == POSTGRESQL:
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    # SQLite stores UTC ISO text: the day is its first ten characters.
+    return func.substr(column, 1, 10)
+
+
+def lease_is_free(now: datetime, owner: str) -> ColumnElement[bool]:
+    """A row another instance holds under a live lease is not ours to send."""
+    return or_(
+        outbox.c.lease_until.is_(None), outbox.c.lease_until <= now, outbox.c.lease_owner == owner
+    )
+
+
+_POSTGRES_CLAIM = (
+    text(
+        """
+WITH candidates AS MATERIALIZED (
+    SELECT id, next_attempt_at FROM outbox
+    WHERE status = 'pending'
+      AND (lease_until IS NULL OR lease_until <= :now OR lease_owner = :owner)
+    ORDER BY id
+    LIMIT :limit
+    FOR UPDATE SKIP LOCKED
+),
+claimed AS (
+    SELECT id FROM candidates
+    WHERE NOT EXISTS (
+        SELECT 1 FROM candidates AS blocker
+        WHERE blocker.id <= candidates.id AND blocker.next_attempt_at > :now
+    )
+)
+UPDATE outbox SET lease_owner = :owner, lease_until = :until
+FROM claimed WHERE outbox.id = claimed.id
+RETURNING outbox.*
+"""
+    )
+    .bindparams(
+        # Times through the column type, as on every other statement.
+        bindparam("now", type_=UtcDateTime()),
+        bindparam("until", type_=UtcDateTime()),
+        bindparam("owner"),
+        bindparam("limit"),
+    )
+    .columns(*outbox.c)
+)
+
+
+async def claim_outbox(
+    connection: AsyncConnection, now: datetime, owner: str, limit: int, until: datetime
+) -> Sequence[Row[Any]]:
+    """Lease to `owner` the pending rows in id order up to the first not yet due, skipping
+    rows under another owner's live lease; `connection` is in a write transaction."""
+    if connection.dialect.name == POSTGRESQL:
+        parameters = {"now": now, "owner": owner, "limit": limit, "until": until}
+        return (await connection.execute(_POSTGRES_CLAIM, parameters)).all()
+    candidates = (
+        await connection.execute(
+            select(outbox.c.id, outbox.c.next_attempt_at)
+            .where(outbox.c.status == "pending", lease_is_free(now, owner))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+    ).all()
+    claimed: list[int] = []
+    for row in candidates:
+        if row.next_attempt_at > now:
+            break  # a row not yet due holds the ones behind it: the chat keeps its order
+        claimed.append(row.id)
+    if not claimed:
+        return []
+    return (
+        await connection.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(claimed))
+            .values(lease_owner=owner, lease_until=until)
+            .returning(*outbox.c)
+        )
+    ).all()

@@ -1,0 +1,271 @@
+"""The outbox of messages to the manager chat, and the pacing of sends into a chat.
+
+Rows are claimed with a lease (`storage.dialects.claim_outbox`): several instances on one
+PostgreSQL database drain one outbox, each row sent by one of them; on SQLite the same
+claim runs in the single writer's transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.clock import Clock, utc_now
+from storage.database import Database
+from storage.dialects import claim_outbox, lease_is_free, lock_send_log, upsert
+from storage.models import OutboxMessage, OutboxRow, PendingMessage
+from storage.repositories._records import insert_outbox_row, pending_of
+from storage.schema import manager_messages, outbox, send_log
+
+logger = logging.getLogger(__name__)
+
+OUTBOX_LEASE = timedelta(seconds=120)
+"""How long a claimed outbox row is reserved for the instance that claimed it.
+
+Every `mark_outbox_sent`/`mark_outbox_failed` of that instance renews its other claims, so
+the lease only has to outlast the longest pause between two deliveries (pacing waits up to
+a minute for a slot in the manager chat); a process that dies leaves its rows to the
+others once the lease has run out.
+"""
+
+
+def _instance_name() -> str:
+    """Who holds an outbox lease: readable for whoever looks at the table."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+class OutboxRepository:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        clock: Clock = utc_now,
+        lease: timedelta = OUTBOX_LEASE,
+        owner: str | None = None,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._lease = lease
+        self._owner = owner or _instance_name()
+
+    @property
+    def owner(self) -> str:
+        """This instance's name in `outbox.lease_owner`."""
+        return self._owner
+
+    async def enqueue(self, message: OutboxMessage) -> None:
+        """A message to the manager chat that belongs to no new row (a patient's relay)."""
+        async with self._database.transaction() as connection:
+            await insert_outbox_row(connection, message, self._clock())
+
+    async def due_outbox(self, now: datetime, limit: int) -> list[PendingMessage]:
+        """Claim and return pending rows in the order they were written, up to the first not due.
+
+        Rows under another instance's live lease are skipped (they are being delivered); the
+        first free row that is not due yet stops the claim, so that a failing message keeps
+        the rows behind it waiting. This instance's own claims stay claimable by it: calling
+        again before marking returns the same rows.
+
+        Ordering: a single instance sends in id order. With several, each sends its claims
+        in id order and a failure holds every instance up (see `mark_outbox_failed`), but
+        claims of different instances are sent concurrently, so their messages may
+        interleave in the chat.
+        """
+        async with self._database.transaction() as connection:
+            rows = await claim_outbox(connection, now, self._owner, limit, now + self._lease)
+        return [pending_of(row) for row in sorted(rows, key=lambda row: int(row.id))]
+
+    async def next_outbox_attempt(self) -> datetime | None:
+        """When `due_outbox` may next return something: the first free row's attempt time,
+        or earlier, when another instance's lease runs out."""
+        now = self._clock()
+        async with self._database.read(snapshot=True) as connection:
+            first_free = await connection.scalar(
+                select(outbox.c.next_attempt_at)
+                .where(outbox.c.status == "pending", lease_is_free(now, self._owner))
+                .order_by(outbox.c.id)
+                .limit(1)
+            )
+            lease_ends = await connection.scalar(
+                select(func.min(outbox.c.lease_until)).where(
+                    outbox.c.status == "pending",
+                    outbox.c.lease_until > now,
+                    outbox.c.lease_owner != self._owner,
+                )
+            )
+        moments = [moment for moment in (first_free, lease_ends) if moment is not None]
+        return min(moments) if moments else None
+
+    async def mark_outbox_sent(self, outbox_id: int, message_id: int | None) -> None:
+        """Mark delivered and remember the message, so replies to it reach the patient."""
+        now = self._clock()
+        async with self._database.transaction() as connection:
+            row = (
+                await connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id == outbox_id)
+                    .values(
+                        status="sent",
+                        message_id=message_id,
+                        sent_at=now,
+                        attempts=outbox.c.attempts + 1,
+                        last_error=None,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                    .returning(
+                        outbox.c.chat_id,
+                        outbox.c.patient_id,
+                        outbox.c.kind,
+                        outbox.c.ref_id,
+                        outbox.c.text,
+                    )
+                )
+            ).first()
+            if message_id is not None and row is not None and row.patient_id is not None:
+                link = upsert(connection.dialect.name, manager_messages).values(
+                    chat_id=row.chat_id,
+                    message_id=message_id,
+                    patient_id=row.patient_id,
+                    kind=row.kind,
+                    ref_id=row.ref_id,
+                    text=row.text,
+                    created_at=now,
+                )
+                await connection.execute(
+                    link.on_conflict_do_update(
+                        index_elements=[manager_messages.c.chat_id, manager_messages.c.message_id],
+                        set_={
+                            name: link.excluded[name]
+                            for name in ("patient_id", "kind", "ref_id", "text", "created_at")
+                        },
+                    )
+                )
+            await self._renew_claims(connection, now)
+
+    async def mark_outbox_failed(
+        self, outbox_id: int, error: str, next_attempt_at: datetime
+    ) -> None:
+        """Postpone a row; the caller's pass ends here, as `OutboxSender.deliver_due`'s does.
+
+        The row and this instance's claims behind it are given back, so every instance
+        stops at the failed row until it is due again, and the order is kept.
+        """
+        async with self._database.transaction() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id)
+                .values(
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error[:500],
+                    next_attempt_at=next_attempt_at,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+            await connection.execute(
+                update(outbox)
+                .where(
+                    outbox.c.lease_owner == self._owner,
+                    outbox.c.status == "pending",
+                    outbox.c.id > outbox_id,
+                )
+                .values(lease_owner=None, lease_until=None)
+            )
+            await self._renew_claims(connection, self._clock())
+
+    async def _renew_claims(self, connection: AsyncConnection, now: datetime) -> None:
+        """Progress proves this instance alive: its remaining claims get a fresh lease."""
+        await connection.execute(
+            update(outbox)
+            .where(outbox.c.lease_owner == self._owner, outbox.c.status == "pending")
+            .values(lease_until=now + self._lease)
+        )
+
+    async def release_claims(self) -> None:
+        """Give back this instance's claims (when it stops), so that nobody waits for them."""
+        try:
+            async with self._database.transaction() as connection:
+                await connection.execute(
+                    update(outbox)
+                    .where(outbox.c.lease_owner == self._owner, outbox.c.status == "pending")
+                    .values(lease_owner=None, lease_until=None)
+                )
+        except (SQLAlchemyError, OSError) as error:
+            logger.warning("Could not release outbox claims: %s", error)
+
+    async def pending_outbox_count(self) -> int:
+        async with self._database.read() as connection:
+            count = await connection.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.status == "pending")
+            )
+        return int(count or 0)
+
+    async def outbox_overview(self, limit: int) -> tuple[int, list[OutboxRow]]:
+        """How many rows wait, and the oldest of them with their last error."""
+        # One statement, one snapshot: a row delivered meanwhile cannot make the count
+        # disagree with the rows.
+        async with self._database.read() as connection:
+            rows = (
+                await connection.execute(
+                    select(
+                        outbox.c.id,
+                        outbox.c.kind,
+                        outbox.c.ref_id,
+                        outbox.c.attempts,
+                        outbox.c.last_error,
+                        outbox.c.created_at,
+                        func.count().over().label("total"),
+                    )
+                    .where(outbox.c.status == "pending")
+                    .order_by(outbox.c.id)
+                    .limit(max(limit, 1))
+                )
+            ).all()
+        count = int(rows[0].total) if rows else 0
+        return count, [
+            OutboxRow(
+                id=row.id,
+                kind=row.kind,
+                ref_id=row.ref_id,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    async def reserve_send_slot(self, chat_id: int, limit: int, window_seconds: float) -> float:
+        """Take a slot among `limit` sends per `window_seconds` into `chat_id`, for every
+        process together.
+
+        Returns 0 when the slot is taken, else how many seconds to wait before asking again.
+        """
+        now = self._clock()
+        async with self._database.transaction() as connection:
+            await lock_send_log(connection, chat_id)
+            await connection.execute(
+                send_log.delete().where(
+                    send_log.c.chat_id == chat_id,
+                    send_log.c.at <= now - timedelta(seconds=window_seconds),
+                )
+            )
+            taken, oldest = (
+                await connection.execute(
+                    select(func.count(), func.min(send_log.c.at)).where(
+                        send_log.c.chat_id == chat_id
+                    )
+                )
+            ).one()
+            if int(taken) < limit:
+                await connection.execute(send_log.insert().values(chat_id=chat_id, at=now))
+                return 0.0
+        wait: float = (oldest - now).total_seconds() + window_seconds
+        return max(wait, 0.001)

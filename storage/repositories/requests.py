@@ -1,0 +1,215 @@
+"""Consultation requests and the history of their statuses; /stats and the export."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from bot.clock import Clock, utc_now
+from storage.database import Database
+from storage.dialects import upsert, utc_day
+from storage.models import (
+    ConsultationRequest,
+    NewRequest,
+    RequestEvent,
+    RequestStatus,
+    Stats,
+    StatusChange,
+)
+from storage.repositories._records import (
+    event_of,
+    insert_outbox_row,
+    newer_or_older,
+    page_of,
+    request_of,
+)
+from storage.schema import consents, request_events, requests, reviews
+from storage.types import CardRenderer
+
+STREAM_ROWS = 256
+"""Rows fetched at a time by the exports' cursors."""
+
+
+class RequestRepository:
+    def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
+        self._database = database
+        self._clock = clock
+
+    async def create_request(self, request: NewRequest, card: CardRenderer) -> int:
+        """The request, the patient's consent and the manager chat's card, all or nothing."""
+        now = self._clock()
+        async with self._database.transaction() as connection:
+            request_id = int(
+                await connection.scalar(
+                    requests.insert()
+                    .values(
+                        user_id=request.user_id,
+                        locale=request.locale,
+                        service_id=request.service_id,
+                        name=request.name,
+                        phone=request.phone,
+                        preferred_time=request.preferred_time,
+                        complaint=request.complaint,
+                        consent_version=request.consent_version,
+                        consented_at=request.consented_at,
+                        status=RequestStatus.NEW.value,
+                        created_at=now,
+                    )
+                    .returning(requests.c.id)
+                )
+            )
+            await connection.execute(
+                upsert(connection.dialect.name, consents)
+                .values(
+                    user_id=request.user_id,
+                    version=request.consent_version,
+                    at=request.consented_at,
+                )
+                .on_conflict_do_nothing(index_elements=[consents.c.user_id, consents.c.version])
+            )
+            await insert_outbox_row(connection, card(request_id), now)
+        return request_id
+
+    async def get_request(self, request_id: int) -> ConsultationRequest | None:
+        async with self._database.read() as connection:
+            row = (
+                await connection.execute(select(requests).where(requests.c.id == request_id))
+            ).first()
+        return request_of(row) if row is not None else None
+
+    async def change_request_status(
+        self,
+        request_id: int,
+        expected: RequestStatus,
+        new: RequestStatus,
+        staff_id: int,
+        staff_name: str,
+    ) -> StatusChange | None:
+        """Compare-and-set: applied only if the request still has the status the card showed.
+
+        Of two managers pressing at once, the first wins; the second learns who it was. The
+        UPDATE locks the row, so a concurrent one waits and then finds the status changed.
+        """
+        async with self._database.transaction() as connection:
+            changed = await connection.execute(
+                update(requests)
+                .where(requests.c.id == request_id, requests.c.status == expected.value)
+                .values(status=new.value)
+            )
+            applied = changed.rowcount > 0
+            if applied:
+                await connection.execute(
+                    request_events.insert().values(
+                        request_id=request_id,
+                        status=new.value,
+                        staff_id=staff_id,
+                        staff_name=staff_name,
+                        at=self._clock(),
+                    )
+                )
+            current = await connection.scalar(
+                select(requests.c.status).where(requests.c.id == request_id)
+            )
+            if current is None:
+                return None
+            last = (
+                await connection.execute(
+                    select(request_events)
+                    .where(request_events.c.request_id == request_id)
+                    .order_by(request_events.c.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        return StatusChange(
+            applied=applied,
+            current=RequestStatus(current),
+            last_event=event_of(last) if last is not None else None,
+        )
+
+    async def request_events(self, request_id: int) -> list[RequestEvent]:
+        async with self._database.read() as connection:
+            rows = await connection.execute(
+                select(request_events)
+                .where(request_events.c.request_id == request_id)
+                .order_by(request_events.c.id)
+            )
+            return [event_of(row) for row in rows]
+
+    async def list_requests(
+        self,
+        status: RequestStatus | None,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int = 10,
+    ) -> list[ConsultationRequest]:
+        async with self._database.read() as connection:
+            rows = await page_of(
+                connection,
+                requests,
+                status.value if status else None,
+                before_id,
+                after_id,
+                limit,
+            )
+        return [request_of(row) for row in rows]
+
+    async def has_newer_or_older(
+        self, status: str | None, ids: tuple[int, int]
+    ) -> tuple[bool, bool]:
+        """Whether requests exist above the newest and below the oldest id shown."""
+        async with self._database.read() as connection:
+            return await newer_or_older(connection, requests, status, ids)
+
+    async def stats(self, since: datetime) -> Stats:
+        # One pass over the period through the created_at index, summed up here. (Grouping
+        # by status alone let SQLite's planner walk the whole table in status order.)
+        async with self._database.read(snapshot=True) as connection:
+            day = utc_day(connection.dialect.name, requests.c.created_at).label("day")
+            service = func.coalesce(requests.c.service_id, "").label("service")
+            groups = await connection.execute(
+                select(day, requests.c.status, service, func.count())
+                .where(requests.c.created_at >= since)
+                .group_by(day, requests.c.status, service)
+            )
+            days: dict[str, int] = {}
+            per_status: dict[str, int] = {}
+            services: dict[str, int] = {}
+            for day_value, status, service_id, count in groups:
+                days[str(day_value)] = days.get(str(day_value), 0) + int(count)
+                per_status[str(status)] = per_status.get(str(status), 0) + int(count)
+                services[str(service_id)] = services.get(str(service_id), 0) + int(count)
+            review_row = (
+                await connection.execute(
+                    select(func.count(), func.avg(reviews.c.rating)).where(
+                        reviews.c.created_at >= since
+                    )
+                )
+            ).one()
+        reviews_count = int(review_row[0])
+        return Stats(
+            since=since,
+            total=sum(per_status.values()),
+            per_day=sorted(days.items()),
+            per_status=dict(sorted(per_status.items())),
+            # Most requested first; equal counts in the order of the service id.
+            per_service=dict(sorted(sorted(services.items()), key=lambda item: -item[1])),
+            reviews_count=reviews_count,
+            reviews_average=float(review_row[1]) if reviews_count else None,
+        )
+
+    async def iter_requests(
+        self, start: datetime, end: datetime
+    ) -> AsyncIterator[ConsultationRequest]:
+        """Rows one by one from a cursor: an export never holds the whole table in memory."""
+        async with self._database.read(snapshot=True) as connection:
+            rows = await connection.stream(
+                select(requests)
+                .where(requests.c.created_at >= start, requests.c.created_at < end)
+                .order_by(requests.c.id)
+                .execution_options(yield_per=STREAM_ROWS)
+            )
+            async for row in rows:
+                yield request_of(row)
