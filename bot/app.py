@@ -18,17 +18,18 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiohttp import web
 
-from bot import errors
+from bot.clock import Clock, utc_now
 from bot.commands import register_commands
 from bot.content import CONTENT_DIR, Content, load_content
 from bot.flood import Counter, FloodMiddleware, MemoryCounter, RedisCounter
 from bot.fsm import RepositoryStorage
-from bot.handlers import create_routers
+from bot.handlers import build_routers
 from bot.i18n import Translations, load_translations
 from bot.metrics import Metrics, MetricsMiddleware
-from bot.middlewares import LocaleMiddleware
+from bot.middlewares import CallbackAnswers, LocaleMiddleware
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.retry import RetryAfterMiddleware
+from bot.services.repositories import ReviewRepo
 from bot.services.retention import RetentionTask
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
@@ -62,13 +63,13 @@ def load_texts(settings: Settings) -> tuple[Content, Translations]:
 
 async def _on_startup(
     bot: Bot,
-    repository: Repository,
+    review_repo: ReviewRepo,
     content: Content,
     translations: Translations,
     outbox: OutboxSender,
     retention: RetentionTask,
 ) -> None:
-    seeded = await repository.seed_reviews(
+    seeded = await review_repo.seed_reviews(
         [
             NewReview(user_id=None, author=r.author, rating=r.rating, text=r.text, locale="ru")
             for r in content.seed_reviews
@@ -98,8 +99,14 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     redis: Redis | None = None,
     metrics: Metrics | None = None,
+    clock: Clock = utc_now,
 ) -> Dispatcher:
-    """A fresh dispatcher with fresh routers; services travel as workflow data."""
+    """A fresh dispatcher with fresh routers; services travel as workflow data.
+
+    Handlers receive them by parameter name: the repositories by area (today one repository
+    serves all six), `clinic_t` for the clinic's side, `t` for the patient (set per update by
+    the locale middleware), `callback_answer` for a button press.
+    """
     clinic_t = translations.get(settings.default_locale)
 
     async def alert(bot: Bot, error: str, pending: int) -> None:
@@ -136,16 +143,23 @@ def create_dispatcher(
         storage=storage or RepositoryStorage(repository),
         events_isolation=isolation,
         settings=settings,
-        repository=repository,
         content=content,
         translations=translations,
+        clinic_t=clinic_t,
+        clock=clock,
         outbox=outbox,
         staff=StaffDirectory(settings),
         retention=RetentionTask(repository, settings.retention_days),
+        patient_repo=repository,
+        request_repo=repository,
+        review_repo=repository,
+        outbox_repo=repository,
+        conversation_repo=repository,
+        audit_repo=repository,
     )
     if metrics is not None:
         dispatcher.update.outer_middleware(MetricsMiddleware(metrics))
-    dispatcher.update.outer_middleware(LocaleMiddleware(repository, translations))
+    dispatcher.update.outer_middleware(LocaleMiddleware())
     counter: Counter = (
         RedisCounter(redis, settings.throttle_window_seconds)
         if redis is not None
@@ -154,10 +168,10 @@ def create_dispatcher(
     flood = FloodMiddleware(counter, settings.throttle_limit)
     dispatcher.message.outer_middleware(flood)
     dispatcher.callback_query.outer_middleware(flood)
-    dispatcher.include_routers(*create_routers(settings, translations))
-    # Last: error events reach it wherever they are raised, while updates, which the
-    # routers above handle, never have to pass through it.
-    dispatcher.include_router(errors.create_router(translations))
+    # Every handled button press is answered once its handler is done (with the text or
+    # alert the handler set on `callback_answer`), so none is left spinning.
+    dispatcher.callback_query.middleware(CallbackAnswers())
+    dispatcher.include_routers(*build_routers())
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
     return dispatcher

@@ -1,4 +1,8 @@
-"""Middlewares: the user's language for every update, and bans."""
+"""Middlewares: the user's language for every update, bans, and answers to button presses.
+
+Like handlers, they take their services from the workflow data (`patient_repo`,
+`translations`), so one dispatcher's middlewares never hold another's objects.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,13 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
 from bot.i18n import Translations
-from storage import Repository
+from bot.services.repositories import PatientRepo
+
+FORM_COMMANDS = frozenset({"/book", "/review"})
+FORM_BUTTONS = ("menu-book", "menu-review")
 
 
 class LocaleMiddleware(BaseMiddleware):
@@ -21,40 +29,31 @@ class LocaleMiddleware(BaseMiddleware):
     stays the same even if Telegram's language setting changes later.
     """
 
-    def __init__(self, repository: Repository, translations: Translations) -> None:
-        self._repository = repository
-        self._translations = translations
-
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        translations: Translations = data["translations"]
+        patient_repo: PatientRepo = data["patient_repo"]
         user: User | None = data.get("event_from_user")
-        locale = self._translations.default_locale
+        locale = translations.default_locale
         if user is not None and not user.is_bot:
-            stored = await self._repository.get_user_locale(user.id)
-            if stored in self._translations:
+            stored = await patient_repo.get_user_locale(user.id)
+            if stored in translations:
                 locale = str(stored)
             else:
-                locale = self._translations.locale_for(user.language_code)
-                await self._repository.set_user_locale(user.id, locale)
+                locale = translations.locale_for(user.language_code)
+                await patient_repo.set_user_locale(user.id, locale)
         data["locale"] = locale
-        data["t"] = self._translations.get(locale)
+        data["t"] = translations.get(locale)
         return await handler(event, data)
 
 
 class BanMiddleware(BaseMiddleware):
     """A banned patient's messages are ignored; an attempt to start a form is refused politely."""
 
-    def __init__(self, translations: Translations) -> None:
-        self._form_triggers = (
-            translations.variants("menu-book")
-            | translations.variants("menu-review")
-            | {"/book", "/review"}
-        )
-
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
@@ -62,16 +61,21 @@ class BanMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        repository: Repository = data["repository"]
-        if user is None or _data_rights(event) or not await repository.is_banned(user.id):
+        patient_repo: PatientRepo = data["patient_repo"]
+        if user is None or _data_rights(event) or not await patient_repo.is_banned(user.id):
             return await handler(event, data)
         t = data["t"]
         if isinstance(event, CallbackQuery):
             with contextlib.suppress(TelegramBadRequest):
                 await event.answer(t("banned-refusal"), show_alert=True)
-        elif isinstance(event, Message) and (event.text or "").split("@")[0] in self._form_triggers:
+        elif isinstance(event, Message) and _starts_form(event, data["translations"]):
             await event.answer(t("banned-refusal"))
         return None
+
+
+def _starts_form(message: Message, translations: Translations) -> bool:
+    text = (message.text or "").split("@")[0]
+    return text in FORM_COMMANDS or any(text in translations.variants(key) for key in FORM_BUTTONS)
 
 
 def _data_rights(event: TelegramObject) -> bool:
@@ -81,3 +85,29 @@ def _data_rights(event: TelegramObject) -> bool:
     if isinstance(event, CallbackQuery):
         return (event.data or "").startswith("fg:")
     return False
+
+
+class CallbackAnswers(CallbackAnswerMiddleware):
+    """aiogram's automatic answer to every handled button press, with one exception: when the
+    handler fails, the error handler answers instead, with its apology as an alert.
+
+    An answer Telegram refuses because it came too late ("query is too old") reaches the error
+    handler, which counts it among the harmless refusals.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        async def handle(event: TelegramObject, data: dict[str, Any]) -> Any:
+            try:
+                return await handler(event, data)
+            except Exception:
+                answer: CallbackAnswer | None = data.get("callback_answer")
+                if answer is not None and not answer.answered:
+                    answer.disable()
+                raise
+
+        return await super().__call__(handle, event, data)

@@ -28,9 +28,9 @@ from aiogram.types import CallbackQuery, Chat, ChatMemberLeft, Message, Update, 
 
 from bot.app import create_dispatcher
 from bot.content import CONTENT_DIR, load_content
-from bot.emulator import TEST_TOKEN
 from bot.i18n import load_translations
 from bot.outbox import OutboxSender, OutboxTiming
+from bot.emulator import TEST_TOKEN
 from bot.settings import Settings
 from storage import SqliteRepository
 
@@ -82,8 +82,15 @@ class RecordingSession(BaseSession):
 
 
 class Conversation:
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, session: RecordingSession) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        session: RecordingSession,
+        repository: SqliteRepository,
+    ) -> None:
         self.dispatcher = dispatcher
+        self.repository = repository
         self.bot = bot
         self.session = session
         self.user = User(id=42, is_bot=False, first_name="Анна", language_code="ru")
@@ -147,7 +154,7 @@ async def conversation(tmp_path: Path) -> AsyncIterator[Conversation]:
     session = RecordingSession()
     bot = Bot(TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     try:
-        yield Conversation(dispatcher, bot, session)
+        yield Conversation(dispatcher, bot, session, repository)
     finally:
         await repository.close()
 
@@ -163,7 +170,7 @@ async def test_start_and_prices(conversation: Conversation) -> None:
 
 async def test_booking_flow_stores_request_and_queues_card(conversation: Conversation) -> None:
     await conversation.text("/book")
-    await conversation.press("Один сеанс лечения")
+    await conversation.press("Одно занятие")
     await conversation.text("Анна <script>")
     await conversation.text("8 916 123 45 67")
     await conversation.press("☀️ Днём (12:00–17:00)")
@@ -174,7 +181,7 @@ async def test_booking_flow_stores_request_and_queues_card(conversation: Convers
     assert any("Ваша заявка <b>№ 1</b> принята" in text for text in texts)
     assert any(isinstance(c, EditMessageReplyMarkup) for c in conversation.session.calls)
     assert any(isinstance(c, AnswerCallbackQuery) for c in conversation.session.calls)
-    repository: SqliteRepository = conversation.dispatcher["repository"]
+    repository = conversation.repository
     stored = await repository.get_request(1)
     assert stored is not None
     assert stored.phone == "+79161234567"
@@ -185,7 +192,7 @@ async def test_booking_flow_stores_request_and_queues_card(conversation: Convers
     assert await sender.deliver_due(conversation.bot) == 1
     card = conversation.session.texts(MANAGERS)[0]
     assert "Анна &lt;script&gt;" in card
-    assert "Один сеанс лечения" in card
+    assert "Одно занятие" in card
 
 
 async def test_network_error_keeps_the_card_for_later(conversation: Conversation) -> None:
@@ -197,7 +204,7 @@ async def test_network_error_keeps_the_card_for_later(conversation: Conversation
     await conversation.press("⏭ Пропустить")
     await conversation.press("✅ Согласен(на)")
     await conversation.press("✅ Подтвердить")
-    repository: SqliteRepository = conversation.dispatcher["repository"]
+    repository = conversation.repository
     sender = OutboxSender(repository, timing=OutboxTiming(retry_base_seconds=0.01))
     conversation.session.fail_with = TelegramNetworkError(
         method=SendMessage(chat_id=MANAGERS, text="x"), message="connection reset"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
+from bot import errors
 from bot.handlers import (
     articles,
     booking,
@@ -16,26 +17,30 @@ from bot.handlers import (
     reviews,
     staff_tools,
 )
-from bot.i18n import Translations
 from bot.middlewares import BanMiddleware
-from bot.settings import Settings
 
 
-def create_routers(settings: Settings, translations: Translations) -> list[Router]:
-    """Fresh routers for one dispatcher; the patient's features answer in private chats only."""
+def build_routers() -> list[Router]:
+    """Fresh routers for one dispatcher.
+
+    The manager chat and the staff tools come first; the patient's features answer in private
+    chats only, and not to banned patients. The error router is last: error events reach it
+    wherever they are raised, while updates, which the routers above handle, never have to
+    pass through it.
+    """
     patients = Router(name="patients")
     patients.message.filter(F.chat.type == ChatType.PRIVATE)
     patients.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
-    ban = BanMiddleware(translations)
+    ban = BanMiddleware()
     patients.message.outer_middleware(ban)
     patients.callback_query.outer_middleware(ban)
     patients.include_routers(
-        common.create_router(translations),
-        articles.create_router(translations),
-        prices.create_router(translations),
-        booking.create_router(translations),
-        reviews.create_router(translations),
-        privacy.create_router(settings, translations),
-        fallback.create_router(settings, translations),
+        common.build_router(),
+        articles.build_router(),
+        prices.build_router(),
+        booking.build_router(),
+        reviews.build_router(),
+        privacy.build_router(),
+        fallback.build_router(),
     )
-    return [managers.create_router(settings, translations), staff_tools.create_router(), patients]
+    return [managers.build_router(), staff_tools.build_router(), patients, errors.build_router()]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards, views
 from bot.callbacks import (
@@ -25,16 +26,19 @@ from bot.callbacks import (
     ServiceCallback,
     TimeSlot,
 )
+from bot.clock import Clock
 from bot.content import Content
 from bot.handlers.screens import (
     NOT_A_COMMAND,
-    answer_quietly,
+    MenuButton,
     cancel_by_button,
+    managers,
     remove_buttons,
     show,
 )
-from bot.i18n import Translations, Translator
+from bot.i18n import Translator
 from bot.outbox import OutboxSender
+from bot.services.common import Card
 from bot.services.forms import (
     COMPLAINT_RULE,
     CONSENT_VERSION,
@@ -44,12 +48,11 @@ from bot.services.forms import (
     single_line,
 )
 from bot.services.phone import normalize_phone
+from bot.services.repositories import PatientRepo, RequestRepo
+from bot.services.requests import submit_request
 from bot.settings import Settings
 from bot.states import BookingForm
-from storage import Repository
-from storage.models import NewRequest, OutboxMessage, RequestStatus
-
-logger = logging.getLogger(__name__)
+from storage.models import NewRequest, RequestStatus
 
 FIELD_STATES = {
     BookingField.SERVICE: BookingForm.service,
@@ -71,6 +74,9 @@ def _draft(data: dict[str, Any]) -> views.BookingDraft | None:
         )
     except KeyError:
         return None
+
+
+# --- questions ------------------------------------------------------------------------------
 
 
 async def _ask_service(message: Message, content: Content, t: Translator) -> None:
@@ -128,7 +134,7 @@ async def _next_step(
     content: Content,
     t: Translator,
     following: State,
-    repository: Repository | None = None,
+    patient_repo: PatientRepo | None = None,
 ) -> None:
     """Go to the next question, or straight back to the summary when editing one field."""
     data = await state.get_data()
@@ -146,7 +152,9 @@ async def _next_step(
         await _ask_complaint(message, t)
     elif following == BookingForm.consent:
         given_at = (
-            await repository.consent_of(message.chat.id, CONSENT_VERSION) if repository else None
+            await patient_repo.consent_of(message.chat.id, CONSENT_VERSION)
+            if patient_repo
+            else None
         )
         if given_at is None:
             await _ask_consent(message, t)
@@ -184,342 +192,355 @@ def _patient(user: User) -> str:
     return views.patient_link(user.id, user.full_name, user.username)
 
 
-def create_router(translations: Translations) -> Router:
-    router = Router(name=__name__)
+# --- entry points ---------------------------------------------------------------------------
 
-    # --- entry points ---------------------------------------------------------------------
 
-    @router.message(Command("book"))
-    @router.message(F.text.in_(translations.variants("menu-book")))
-    async def book(message: Message, state: FSMContext, content: Content, t: Translator) -> None:
-        await _start(message, state, content, t, service=None)
+async def book(message: Message, state: FSMContext, content: Content, t: Translator) -> None:
+    await _start(message, state, content, t, service=None)
 
-    @router.callback_query(NavCallback.filter(F.screen == Screen.BOOK))
-    async def book_button(
-        callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
-    ) -> None:
-        await answer_quietly(callback)
-        if isinstance(callback.message, Message):
-            await _start(callback.message, state, content, t, service=None)
 
-    @router.callback_query(PriceBookCallback.filter())
-    async def book_from_price_list(
-        callback: CallbackQuery,
-        callback_data: PriceBookCallback,
-        state: FSMContext,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        if content.for_locale(t.locale).service(callback_data.service) is None:
-            await answer_quietly(callback, t("stale-button"))
-            return
-        await answer_quietly(callback)
-        if isinstance(callback.message, Message):
-            await _start(callback.message, state, content, t, service=callback_data.service)
+async def book_button(
+    callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
+) -> None:
+    if isinstance(callback.message, Message):
+        await _start(callback.message, state, content, t, service=None)
 
-    @router.callback_query(BookingForm.service, ServiceCallback.filter())
-    async def choose_service(
-        callback: CallbackQuery,
-        callback_data: ServiceCallback,
-        state: FSMContext,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        local = content.for_locale(t.locale)
-        service = callback_data.service
-        if service != NOT_SURE and local.service(service) is None:
-            await answer_quietly(callback, t("stale-button"))
-            return
-        await state.update_data(service=service)
-        await show(
-            callback, t("book-service-chosen", service=views.service_name(t, local, service))
-        )
-        await answer_quietly(callback)
-        if isinstance(callback.message, Message):
-            await _next_step(callback.message, state, content, t, BookingForm.name)
 
-    @router.message(BookingForm.service, NOT_A_COMMAND)
-    async def service_expected(message: Message, content: Content, t: Translator) -> None:
-        await message.answer(t("form-use-buttons"))
-        await _ask_service(message, content, t)
+async def book_from_price_list(
+    callback: CallbackQuery,
+    callback_data: PriceBookCallback,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    content: Content,
+    t: Translator,
+) -> None:
+    if content.for_locale(t.locale).service(callback_data.service) is None:
+        callback_answer.text = t("stale-button")
+        return
+    if isinstance(callback.message, Message):
+        await _start(callback.message, state, content, t, service=callback_data.service)
 
-    # --- name -----------------------------------------------------------------------------
 
-    @router.message(BookingForm.name, NOT_A_COMMAND, F.text)
-    async def name_entered(
-        message: Message, state: FSMContext, content: Content, t: Translator
-    ) -> None:
-        checked = NAME_RULE.check(single_line(message.text or ""))
-        if isinstance(checked, TextProblem):
-            await message.answer(_problem_text(t, checked, NAME_RULE.max_length))
-            await _ask_name(message, t)
-            return
-        await state.update_data(name=checked)
-        await _next_step(message, state, content, t, BookingForm.phone)
+# --- service --------------------------------------------------------------------------------
 
-    @router.message(BookingForm.name, NOT_A_COMMAND)
-    async def name_expected(message: Message, t: Translator) -> None:
-        await message.answer(t("form-text-expected"))
+
+async def choose_service(
+    callback: CallbackQuery,
+    callback_data: ServiceCallback,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    content: Content,
+    t: Translator,
+) -> None:
+    local = content.for_locale(t.locale)
+    service = callback_data.service
+    if service != NOT_SURE and local.service(service) is None:
+        callback_answer.text = t("stale-button")
+        return
+    await state.update_data(service=service)
+    await show(callback, t("book-service-chosen", service=views.service_name(t, local, service)))
+    if isinstance(callback.message, Message):
+        await _next_step(callback.message, state, content, t, BookingForm.name)
+
+
+async def service_expected(message: Message, content: Content, t: Translator) -> None:
+    await message.answer(t("form-use-buttons"))
+    await _ask_service(message, content, t)
+
+
+# --- name -----------------------------------------------------------------------------------
+
+
+async def name_entered(
+    message: Message, state: FSMContext, content: Content, t: Translator
+) -> None:
+    checked = NAME_RULE.check(single_line(message.text or ""))
+    if isinstance(checked, TextProblem):
+        await message.answer(_problem_text(t, checked, NAME_RULE.max_length))
         await _ask_name(message, t)
+        return
+    await state.update_data(name=checked)
+    await _next_step(message, state, content, t, BookingForm.phone)
 
-    # --- phone ----------------------------------------------------------------------------
 
-    @router.message(BookingForm.phone, NOT_A_COMMAND, F.contact | F.text)
-    async def phone_entered(
-        message: Message, state: FSMContext, content: Content, t: Translator
-    ) -> None:
-        contact = message.contact
-        if (
-            contact is not None
-            and message.from_user is not None
-            and (contact.user_id != message.from_user.id)
-        ):
-            # Someone else's card from the address book: the clinic would call the wrong person.
-            await message.answer(t("book-phone-not-own"))
-            await _ask_phone(message, t)
-            return
-        raw = contact.phone_number if contact else (message.text or "")
-        phone = normalize_phone(raw)
-        if phone is None:
-            await message.answer(t("book-phone-invalid"))
-            await _ask_phone(message, t)
-            return
-        await state.update_data(phone=phone)
-        # The contact button has done its job; the next steps only need "Cancel".
-        await message.answer(
-            t("book-phone-saved", phone=phone), reply_markup=keyboards.form_cancel(t)
-        )
-        await _next_step(message, state, content, t, BookingForm.time)
+async def name_expected(message: Message, t: Translator) -> None:
+    await message.answer(t("form-text-expected"))
+    await _ask_name(message, t)
 
-    @router.message(BookingForm.phone, NOT_A_COMMAND)
-    async def phone_expected(message: Message, t: Translator) -> None:
+
+# --- phone ----------------------------------------------------------------------------------
+
+
+async def phone_entered(
+    message: Message, state: FSMContext, content: Content, t: Translator
+) -> None:
+    contact = message.contact
+    if (
+        contact is not None
+        and message.from_user is not None
+        and (contact.user_id != message.from_user.id)
+    ):
+        # Someone else's card from the address book: the clinic would call the wrong person.
+        await message.answer(t("book-phone-not-own"))
+        await _ask_phone(message, t)
+        return
+    raw = contact.phone_number if contact else (message.text or "")
+    phone = normalize_phone(raw)
+    if phone is None:
         await message.answer(t("book-phone-invalid"))
         await _ask_phone(message, t)
+        return
+    await state.update_data(phone=phone)
+    # The contact button has done its job; the next steps only need "Cancel".
+    await message.answer(t("book-phone-saved", phone=phone), reply_markup=keyboards.form_cancel(t))
+    await _next_step(message, state, content, t, BookingForm.time)
 
-    # --- preferred time -------------------------------------------------------------------
 
-    @router.callback_query(BookingForm.time, BookingCallback.filter(F.action == BookingAction.TIME))
-    async def time_chosen(
-        callback: CallbackQuery,
-        callback_data: BookingCallback,
-        state: FSMContext,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        if callback_data.value not in set(TimeSlot):
-            await answer_quietly(callback, t("stale-button"))
-            return
-        chosen = t(f"book-time-{callback_data.value}")
-        await state.update_data(time=chosen)
-        await show(callback, t("book-time-chosen", time=chosen))
-        await answer_quietly(callback)
-        if isinstance(callback.message, Message):
-            await _next_step(callback.message, state, content, t, BookingForm.complaint)
+async def phone_expected(message: Message, t: Translator) -> None:
+    await message.answer(t("book-phone-invalid"))
+    await _ask_phone(message, t)
 
-    @router.message(BookingForm.time, NOT_A_COMMAND, F.text)
-    async def time_entered(
-        message: Message, state: FSMContext, content: Content, t: Translator
-    ) -> None:
-        checked = TIME_RULE.check(single_line(message.text or ""))
-        if isinstance(checked, TextProblem):
-            await message.answer(_problem_text(t, checked, TIME_RULE.max_length))
-            await _ask_time(message, t)
-            return
-        await state.update_data(time=checked)
-        await _next_step(message, state, content, t, BookingForm.complaint)
 
-    @router.message(BookingForm.time, NOT_A_COMMAND)
-    async def time_expected(message: Message, t: Translator) -> None:
-        await message.answer(t("form-text-expected"))
+# --- preferred time -------------------------------------------------------------------------
+
+
+async def time_chosen(
+    callback: CallbackQuery,
+    callback_data: BookingCallback,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    content: Content,
+    t: Translator,
+) -> None:
+    if callback_data.value not in set(TimeSlot):
+        callback_answer.text = t("stale-button")
+        return
+    chosen = t(f"book-time-{callback_data.value}")
+    await state.update_data(time=chosen)
+    await show(callback, t("book-time-chosen", time=chosen))
+    if isinstance(callback.message, Message):
+        await _next_step(callback.message, state, content, t, BookingForm.complaint)
+
+
+async def time_entered(
+    message: Message, state: FSMContext, content: Content, t: Translator
+) -> None:
+    checked = TIME_RULE.check(single_line(message.text or ""))
+    if isinstance(checked, TextProblem):
+        await message.answer(_problem_text(t, checked, TIME_RULE.max_length))
         await _ask_time(message, t)
+        return
+    await state.update_data(time=checked)
+    await _next_step(message, state, content, t, BookingForm.complaint)
 
-    # --- complaint (optional) -------------------------------------------------------------
 
-    @router.callback_query(
-        BookingForm.complaint, BookingCallback.filter(F.action == BookingAction.SKIP)
-    )
-    async def complaint_skipped(
-        callback: CallbackQuery,
-        state: FSMContext,
-        content: Content,
-        repository: Repository,
-        t: Translator,
-    ) -> None:
-        await state.update_data(complaint=None)
-        await show(callback, t("book-complaint-skipped"))
-        await answer_quietly(callback)
-        if isinstance(callback.message, Message):
-            await _next_step(callback.message, state, content, t, BookingForm.consent, repository)
+async def time_expected(message: Message, t: Translator) -> None:
+    await message.answer(t("form-text-expected"))
+    await _ask_time(message, t)
 
-    @router.message(BookingForm.complaint, NOT_A_COMMAND, F.text)
-    async def complaint_entered(
-        message: Message,
-        state: FSMContext,
-        content: Content,
-        repository: Repository,
-        t: Translator,
-    ) -> None:
-        checked = COMPLAINT_RULE.check(message.text)
-        if isinstance(checked, TextProblem):
-            await message.answer(_problem_text(t, checked, COMPLAINT_RULE.max_length))
-            await _ask_complaint(message, t)
-            return
-        await state.update_data(complaint=checked)
-        await _next_step(message, state, content, t, BookingForm.consent, repository)
 
-    @router.message(BookingForm.complaint, NOT_A_COMMAND)
-    async def complaint_expected(message: Message, t: Translator) -> None:
-        await message.answer(t("form-text-expected"))
+# --- complaint (optional) -------------------------------------------------------------------
+
+
+async def complaint_skipped(
+    callback: CallbackQuery,
+    state: FSMContext,
+    content: Content,
+    patient_repo: PatientRepo,
+    t: Translator,
+) -> None:
+    await state.update_data(complaint=None)
+    await show(callback, t("book-complaint-skipped"))
+    if isinstance(callback.message, Message):
+        await _next_step(callback.message, state, content, t, BookingForm.consent, patient_repo)
+
+
+async def complaint_entered(
+    message: Message,
+    state: FSMContext,
+    content: Content,
+    patient_repo: PatientRepo,
+    t: Translator,
+) -> None:
+    checked = COMPLAINT_RULE.check(message.text)
+    if isinstance(checked, TextProblem):
+        await message.answer(_problem_text(t, checked, COMPLAINT_RULE.max_length))
         await _ask_complaint(message, t)
+        return
+    await state.update_data(complaint=checked)
+    await _next_step(message, state, content, t, BookingForm.consent, patient_repo)
 
-    # --- consent --------------------------------------------------------------------------
 
-    @router.callback_query(
-        BookingForm.consent, BookingCallback.filter(F.action == BookingAction.AGREE)
-    )
-    async def consent_given(
-        callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
-    ) -> None:
-        await state.update_data(
-            consent_version=CONSENT_VERSION, consented_at=datetime.now(UTC).isoformat()
-        )
+async def complaint_expected(message: Message, t: Translator) -> None:
+    await message.answer(t("form-text-expected"))
+    await _ask_complaint(message, t)
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+async def consent_given(
+    callback: CallbackQuery, state: FSMContext, content: Content, clock: Clock, t: Translator
+) -> None:
+    await state.update_data(consent_version=CONSENT_VERSION, consented_at=clock().isoformat())
+    await remove_buttons(callback)
+    if isinstance(callback.message, Message):
+        await _show_summary(callback.message, state, content, t)
+
+
+async def consent_expected(message: Message, t: Translator) -> None:
+    await message.answer(t("book-consent-required"))
+    await _ask_consent(message, t)
+
+
+# --- summary: confirm, edit, cancel ---------------------------------------------------------
+
+
+async def confirm(
+    callback: CallbackQuery,
+    state: FSMContext,
+    content: Content,
+    request_repo: RequestRepo,
+    outbox: OutboxSender,
+    settings: Settings,
+    clinic_t: Translator,
+    t: Translator,
+) -> None:
+    if not isinstance(callback.message, Message):
+        return
+    if await state.get_state() == BookingForm.edit:
         await remove_buttons(callback)
-        await answer_quietly(callback)
-        if isinstance(callback.message, Message):
-            await _show_summary(callback.message, state, content, t)
-
-    @router.message(BookingForm.consent, NOT_A_COMMAND)
-    async def consent_expected(message: Message, t: Translator) -> None:
-        await message.answer(t("book-consent-required"))
-        await _ask_consent(message, t)
-
-    # --- summary: confirm, edit, cancel ---------------------------------------------------
-
-    @router.callback_query(
-        StateFilter(BookingForm.confirm, BookingForm.edit),
-        BookingCallback.filter(F.action == BookingAction.CONFIRM),
-    )
-    async def confirm(
-        callback: CallbackQuery,
-        state: FSMContext,
-        content: Content,
-        repository: Repository,
-        outbox: OutboxSender,
-        settings: Settings,
-        translations: Translations,
-        t: Translator,
-    ) -> None:
-        if not isinstance(callback.message, Message):
-            return
-        if await state.get_state() == BookingForm.edit:
-            await remove_buttons(callback)
-            await answer_quietly(callback)
-            await _show_summary(callback.message, state, content, t)
-            return
-        data = await state.get_data()
-        draft = _draft(data)
-        if draft is None or "consent_version" not in data:
-            await state.clear()
-            await answer_quietly(callback)
-            await callback.message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
-            return
-        request = NewRequest(
-            user_id=callback.from_user.id,
-            locale=t.locale,
-            service_id=None if draft.service_id in (None, NOT_SURE) else draft.service_id,
-            name=draft.name,
-            phone=draft.phone,
-            preferred_time=draft.preferred_time,
-            complaint=draft.complaint,
-            consent_version=data["consent_version"],
-            consented_at=datetime.fromisoformat(data["consented_at"]),
-        )
-        clinic_t = translations.get(settings.default_locale)
-        clinic_content = content.for_locale(settings.default_locale)
-        patient = _patient(callback.from_user)
-        # A quick-button time is shown to managers in their own language.
-        for slot in TimeSlot:
-            if request.preferred_time == t(f"book-time-{slot.value}"):
-                card_request = replace(request, preferred_time=clinic_t(f"book-time-{slot.value}"))
-                break
-        else:
-            card_request = request
-
-        def card(request_id: int) -> OutboxMessage:
-            return OutboxMessage(
-                kind="request",
-                ref_id=request_id,
-                chat_id=settings.manager_chat_id,
-                thread_id=settings.manager_thread_id,
-                text=views.request_card(
-                    clinic_t, clinic_content, request_id, card_request, patient
-                ),
-                reply_markup=keyboards.request_card(
-                    clinic_t, request_id, RequestStatus.NEW
-                ).model_dump_json(exclude_none=True),
-                patient_id=callback.from_user.id,
-                patient_name=callback.from_user.full_name,
-            )
-
-        request_id = await repository.create_request(request, card)
+        await _show_summary(callback.message, state, content, t)
+        return
+    data = await state.get_data()
+    draft = _draft(data)
+    if draft is None or "consent_version" not in data:
         await state.clear()
-        outbox.wake()
-        logger.info("Consultation request %d stored", request_id)
-        await remove_buttons(callback)
-        await answer_quietly(callback)
-        await callback.message.answer(
-            t("book-done", number=str(request_id)), reply_markup=keyboards.main_menu(t)
+        await callback.message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
+        return
+    clinic_content = content.for_locale(settings.default_locale)
+    patient = _patient(callback.from_user)
+    # A quick-button time is shown to managers in their own language.
+    clinic_times = {
+        t(f"book-time-{slot.value}"): clinic_t(f"book-time-{slot.value}") for slot in TimeSlot
+    }
+
+    def card(request_id: int, request: NewRequest) -> Card:
+        shown = replace(
+            request,
+            preferred_time=clinic_times.get(request.preferred_time, request.preferred_time),
+        )
+        return Card(
+            text=views.request_card(clinic_t, clinic_content, request_id, shown, patient),
+            reply_markup=keyboards.request_card(
+                clinic_t, request_id, RequestStatus.NEW
+            ).model_dump_json(exclude_none=True),
         )
 
-    @router.callback_query(
-        BookingForm.confirm, BookingCallback.filter(F.action == BookingAction.EDIT)
+    request_id = await submit_request(
+        request_repo,
+        user_id=callback.from_user.id,
+        patient_name=callback.from_user.full_name,
+        locale=t.locale,
+        service_id=None if draft.service_id in (None, NOT_SURE) else draft.service_id,
+        name=draft.name,
+        phone=draft.phone,
+        preferred_time=draft.preferred_time,
+        complaint=draft.complaint,
+        consent_version=data["consent_version"],
+        consented_at=datetime.fromisoformat(data["consented_at"]),
+        render_card=card,
+        managers=managers(settings),
+        wake=outbox.wake,
     )
-    async def edit(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-        await state.set_state(BookingForm.edit)
-        if isinstance(callback.message, Message):
-            await callback.message.edit_reply_markup(reply_markup=keyboards.booking_fields(t))
-        await answer_quietly(callback)
-
-    @router.callback_query(
-        BookingForm.edit, BookingCallback.filter(F.action == BookingAction.FIELD)
+    await state.clear()
+    await remove_buttons(callback)
+    await callback.message.answer(
+        t("book-done", number=str(request_id)), reply_markup=keyboards.main_menu(t)
     )
-    async def edit_field(
-        callback: CallbackQuery,
-        callback_data: BookingCallback,
-        state: FSMContext,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        try:
-            field = BookingField(callback_data.value)
-        except ValueError:
-            await answer_quietly(callback, t("stale-button"))
-            return
-        await remove_buttons(callback)
-        await answer_quietly(callback)
-        if not isinstance(callback.message, Message):
-            return
-        await state.update_data(editing=True)
-        await state.set_state(FIELD_STATES[field])
-        prompts = {
-            BookingField.NAME: _ask_name,
-            BookingField.PHONE: _ask_phone,
-            BookingField.TIME: _ask_time,
-            BookingField.COMPLAINT: _ask_complaint,
-        }
-        if field == BookingField.SERVICE:
-            await _ask_service(callback.message, content, t)
-        else:
-            await prompts[field](callback.message, t)
 
-    @router.message(StateFilter(BookingForm.confirm, BookingForm.edit), NOT_A_COMMAND)
-    async def summary_expected(message: Message, t: Translator) -> None:
-        await message.answer(t("form-use-buttons-above"))
 
-    @router.callback_query(
-        StateFilter(BookingForm), BookingCallback.filter(F.action == BookingAction.CANCEL)
-    )
-    async def cancel(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-        await cancel_by_button(callback, state, t)
+async def edit(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.set_state(BookingForm.edit)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=keyboards.booking_fields(t))
 
+
+async def edit_field(
+    callback: CallbackQuery,
+    callback_data: BookingCallback,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    content: Content,
+    t: Translator,
+) -> None:
+    try:
+        field = BookingField(callback_data.value)
+    except ValueError:
+        callback_answer.text = t("stale-button")
+        return
+    await remove_buttons(callback)
+    if not isinstance(callback.message, Message):
+        return
+    await state.update_data(editing=True)
+    await state.set_state(FIELD_STATES[field])
+    prompts = {
+        BookingField.NAME: _ask_name,
+        BookingField.PHONE: _ask_phone,
+        BookingField.TIME: _ask_time,
+        BookingField.COMPLAINT: _ask_complaint,
+    }
+    if field == BookingField.SERVICE:
+        await _ask_service(callback.message, content, t)
+    else:
+        await prompts[field](callback.message, t)
+
+
+async def summary_expected(message: Message, t: Translator) -> None:
+    await message.answer(t("form-use-buttons-above"))
+
+
+async def cancel(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await cancel_by_button(callback, state, t)
+
+
+def _action(action: BookingAction) -> CallbackQueryFilter:
+    return BookingCallback.filter(F.action == action)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    message, button = router.message.register, router.callback_query.register
+
+    message(book, Command("book"))
+    message(book, MenuButton("menu-book"))
+    button(book_button, NavCallback.filter(F.screen == Screen.BOOK))
+    button(book_from_price_list, PriceBookCallback.filter())
+
+    button(choose_service, BookingForm.service, ServiceCallback.filter())
+    message(service_expected, BookingForm.service, NOT_A_COMMAND)
+
+    message(name_entered, BookingForm.name, NOT_A_COMMAND, F.text)
+    message(name_expected, BookingForm.name, NOT_A_COMMAND)
+
+    message(phone_entered, BookingForm.phone, NOT_A_COMMAND, F.contact | F.text)
+    message(phone_expected, BookingForm.phone, NOT_A_COMMAND)
+
+    button(time_chosen, BookingForm.time, _action(BookingAction.TIME))
+    message(time_entered, BookingForm.time, NOT_A_COMMAND, F.text)
+    message(time_expected, BookingForm.time, NOT_A_COMMAND)
+
+    button(complaint_skipped, BookingForm.complaint, _action(BookingAction.SKIP))
+    message(complaint_entered, BookingForm.complaint, NOT_A_COMMAND, F.text)
+    message(complaint_expected, BookingForm.complaint, NOT_A_COMMAND)
+
+    button(consent_given, BookingForm.consent, _action(BookingAction.AGREE))
+    message(consent_expected, BookingForm.consent, NOT_A_COMMAND)
+
+    summary = StateFilter(BookingForm.confirm, BookingForm.edit)
+    button(confirm, summary, _action(BookingAction.CONFIRM))
+    button(edit, BookingForm.confirm, _action(BookingAction.EDIT))
+    button(edit_field, BookingForm.edit, _action(BookingAction.FIELD))
+    message(summary_expected, summary, NOT_A_COMMAND)
+    button(cancel, StateFilter(BookingForm), _action(BookingAction.CANCEL))
     return router

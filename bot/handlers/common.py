@@ -8,93 +8,101 @@ from aiogram import F, Router, html
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards
 from bot.callbacks import LanguageCallback, NavCallback, Screen
 from bot.commands import bot_commands
-from bot.handlers.screens import answer_quietly, show
+from bot.handlers.screens import MenuButton, show
 from bot.i18n import Translations, Translator
-from storage import Repository
+from bot.services.repositories import PatientRepo
 
 logger = logging.getLogger(__name__)
 
 
-def create_router(translations: Translations) -> Router:
-    router = Router(name=__name__)
+async def start(message: Message, state: FSMContext, t: Translator) -> None:
+    had_form = await state.get_state() is not None
+    await state.clear()
+    name = html.quote(message.from_user.first_name) if message.from_user else ""
+    text = t("start-greeting", name=name)
+    if had_form:
+        text = t("form-cancelled") + "\n\n" + text
+    await message.answer(text, reply_markup=keyboards.main_menu(t))
 
-    @router.message(CommandStart())
-    async def start(message: Message, state: FSMContext, t: Translator) -> None:
-        had_form = await state.get_state() is not None
-        await state.clear()
-        name = html.quote(message.from_user.first_name) if message.from_user else ""
-        text = t("start-greeting", name=name)
-        if had_form:
-            text = t("form-cancelled") + "\n\n" + text
-        await message.answer(text, reply_markup=keyboards.main_menu(t))
 
-    @router.message(Command("cancel"))
-    @router.message(F.text.in_(translations.variants("form-cancel-button")))
-    async def cancel(message: Message, state: FSMContext, t: Translator) -> None:
-        if await state.get_state() is None:
-            await message.answer(t("cancel-nothing"), reply_markup=keyboards.main_menu(t))
-            return
-        await state.clear()
-        await message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
+async def cancel(message: Message, state: FSMContext, t: Translator) -> None:
+    if await state.get_state() is None:
+        await message.answer(t("cancel-nothing"), reply_markup=keyboards.main_menu(t))
+        return
+    await state.clear()
+    await message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
 
-    @router.message(Command("menu"))
-    async def menu(message: Message, state: FSMContext, t: Translator) -> None:
-        await state.clear()
-        await message.answer(t("menu-title"), reply_markup=keyboards.main_menu(t))
 
-    @router.callback_query(NavCallback.filter(F.screen == Screen.MENU))
-    async def menu_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-        await state.clear()
-        if callback.message is not None:
-            await callback.bot.send_message(  # type: ignore[union-attr]
-                callback.message.chat.id, t("menu-title"), reply_markup=keyboards.main_menu(t)
-            )
-        await answer_quietly(callback)
+async def menu(message: Message, state: FSMContext, t: Translator) -> None:
+    await state.clear()
+    await message.answer(t("menu-title"), reply_markup=keyboards.main_menu(t))
 
-    @router.message(Command("help"))
-    async def help_command(message: Message, state: FSMContext, t: Translator) -> None:
-        if await state.get_state() is not None:
-            # Keep the form's own keyboard (e.g. "Share my phone"): the form goes on.
-            await message.answer(t("help-text") + "\n\n" + t("form-continue"))
-            return
-        await message.answer(t("help-text"), reply_markup=keyboards.main_menu(t))
 
-    @router.message(Command("language"))
-    @router.message(F.text.in_(translations.variants("menu-language")))
-    async def language(message: Message, state: FSMContext, t: Translator) -> None:
-        await state.clear()
-        await message.answer(
-            t("language-choose"),
-            reply_markup=keyboards.languages(t, translations.locales),
+async def menu_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await state.clear()
+    if callback.message is not None:
+        await callback.bot.send_message(  # type: ignore[union-attr]
+            callback.message.chat.id, t("menu-title"), reply_markup=keyboards.main_menu(t)
         )
 
-    @router.callback_query(LanguageCallback.filter())
-    async def set_language(
-        callback: CallbackQuery,
-        callback_data: LanguageCallback,
-        repository: Repository,
-        t: Translator,
-    ) -> None:
-        if callback_data.locale not in translations:
-            await answer_quietly(callback, t("stale-button"))
-            return
-        await repository.set_user_locale(callback.from_user.id, callback_data.locale)
-        chosen = translations.get(callback_data.locale)
-        await show(callback, chosen("language-set"))
-        if callback.message is not None and callback.bot is not None:
-            chat_id = callback.message.chat.id
-            await callback.bot.send_message(
-                chat_id, chosen("menu-title"), reply_markup=keyboards.main_menu(chosen)
-            )
-            # The "/" menu follows the bot's language, not only the Telegram app's.
-            await callback.bot.set_my_commands(
-                bot_commands(chosen), scope=BotCommandScopeChat(chat_id=chat_id)
-            )
-        logger.info("User changed language to %s", callback_data.locale)
-        await answer_quietly(callback)
 
+async def help_command(message: Message, state: FSMContext, t: Translator) -> None:
+    if await state.get_state() is not None:
+        # Keep the form's own keyboard (e.g. "Share my phone"): the form goes on.
+        await message.answer(t("help-text") + "\n\n" + t("form-continue"))
+        return
+    await message.answer(t("help-text"), reply_markup=keyboards.main_menu(t))
+
+
+async def language(
+    message: Message, state: FSMContext, translations: Translations, t: Translator
+) -> None:
+    await state.clear()
+    await message.answer(
+        t("language-choose"), reply_markup=keyboards.languages(t, translations.locales)
+    )
+
+
+async def set_language(
+    callback: CallbackQuery,
+    callback_data: LanguageCallback,
+    callback_answer: CallbackAnswer,
+    patient_repo: PatientRepo,
+    translations: Translations,
+    t: Translator,
+) -> None:
+    if callback_data.locale not in translations:
+        callback_answer.text = t("stale-button")
+        return
+    await patient_repo.set_user_locale(callback.from_user.id, callback_data.locale)
+    chosen = translations.get(callback_data.locale)
+    await show(callback, chosen("language-set"))
+    if callback.message is not None and callback.bot is not None:
+        chat_id = callback.message.chat.id
+        await callback.bot.send_message(
+            chat_id, chosen("menu-title"), reply_markup=keyboards.main_menu(chosen)
+        )
+        # The "/" menu follows the bot's language, not only the Telegram app's.
+        await callback.bot.set_my_commands(
+            bot_commands(chosen), scope=BotCommandScopeChat(chat_id=chat_id)
+        )
+    logger.info("User changed language to %s", callback_data.locale)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.message.register(start, CommandStart())
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(cancel, MenuButton("form-cancel-button"))
+    router.message.register(menu, Command("menu"))
+    router.callback_query.register(menu_button, NavCallback.filter(F.screen == Screen.MENU))
+    router.message.register(help_command, Command("help"))
+    router.message.register(language, Command("language"))
+    router.message.register(language, MenuButton("menu-language"))
+    router.callback_query.register(set_language, LanguageCallback.filter())
     return router

@@ -2,72 +2,69 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards, views
-from bot.handlers.screens import answer_quietly
-from bot.i18n import Translations, Translator
+from bot.handlers.screens import managers
+from bot.i18n import Translator
 from bot.outbox import OutboxSender
+from bot.services.relay import relay_to_managers
+from bot.services.repositories import OutboxRepo
 from bot.settings import Settings
-from storage import Repository
-from storage.models import OutboxMessage
-
-logger = logging.getLogger(__name__)
 
 RELAYED_MEDIA = F.photo | F.document | F.voice | F.video | F.audio | F.video_note
 
 
-def create_router(settings: Settings, translations: Translations) -> Router:
+async def stale_button(
+    callback: CallbackQuery, callback_answer: CallbackAnswer, t: Translator
+) -> None:
+    callback_answer.text = t("stale-button")
+
+
+async def pass_on_to_managers(
+    message: Message,
+    outbox_repo: OutboxRepo,
+    outbox: OutboxSender,
+    settings: Settings,
+    clinic_t: Translator,
+    t: Translator,
+) -> None:
+    """Free text outside any form is a question for the clinic: it goes to the managers,
+    threaded under the patient's latest card."""
+    user = message.from_user
+    if user is None:
+        return
+    patient = views.patient_link(user.id, user.full_name, user.username)
+    media = message.text is None
+    await relay_to_managers(
+        outbox_repo,
+        patient_id=user.id,
+        patient_name=user.full_name,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        text=views.relay_caption(clinic_t, patient, message.caption)
+        if media
+        else views.relay_text(clinic_t, patient, message.text or ""),
+        with_media=media,
+        managers=managers(settings),
+        wake=outbox.wake,
+    )
+    await message.answer(t("relay-passed-on"), reply_markup=keyboards.main_menu(t))
+
+
+async def not_understood(message: Message, state: FSMContext, t: Translator) -> None:
+    if await state.get_state() is not None:
+        await message.answer(t("form-unknown-command"))
+        return
+    await message.answer(t("not-understood"), reply_markup=keyboards.main_menu(t))
+
+
+def build_router() -> Router:
     router = Router(name=__name__)
-    clinic_t = translations.get(settings.default_locale)
-
-    @router.callback_query()
-    async def stale_button(callback: CallbackQuery, t: Translator) -> None:
-        await answer_quietly(callback, t("stale-button"))
-
-    @router.message((F.text & ~F.text.startswith("/")) | RELAYED_MEDIA)
-    async def pass_on_to_managers(
-        message: Message,
-        repository: Repository,
-        outbox: OutboxSender,
-        t: Translator,
-    ) -> None:
-        """Free text outside any form is a question for the clinic: it goes to the managers,
-        threaded under the patient's latest card."""
-        user = message.from_user
-        if user is None:
-            return
-        patient = views.patient_link(user.id, user.full_name, user.username)
-        media = message.text is None
-        await repository.enqueue(
-            OutboxMessage(
-                kind="relay",
-                ref_id=message.message_id,
-                chat_id=settings.manager_chat_id,
-                thread_id=settings.manager_thread_id,
-                text=views.relay_caption(clinic_t, patient, message.caption)
-                if media
-                else views.relay_text(clinic_t, patient, message.text or ""),
-                patient_id=user.id,
-                thread_under_patient=True,
-                copy_chat_id=message.chat.id if media else None,
-                copy_message_id=message.message_id if media else None,
-                patient_name=user.full_name,
-            )
-        )
-        outbox.wake()
-        logger.info("Patient message queued for the manager chat")
-        await message.answer(t("relay-passed-on"), reply_markup=keyboards.main_menu(t))
-
-    @router.message()
-    async def not_understood(message: Message, state: FSMContext, t: Translator) -> None:
-        if await state.get_state() is not None:
-            await message.answer(t("form-unknown-command"))
-            return
-        await message.answer(t("not-understood"), reply_markup=keyboards.main_menu(t))
-
+    router.callback_query.register(stale_button)
+    router.message.register(pass_on_to_managers, (F.text & ~F.text.startswith("/")) | RELAYED_MEDIA)
+    router.message.register(not_understood)
     return router

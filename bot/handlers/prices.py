@@ -10,26 +10,26 @@ from aiogram.types import CallbackQuery, Message
 from bot import keyboards, views
 from bot.callbacks import NavCallback, Screen
 from bot.content import Content
-from bot.handlers.screens import answer_quietly, leave_form, show
-from bot.i18n import Translations, Translator
+from bot.handlers.screens import MenuButton, leave_form, show
+from bot.i18n import Translator
 
 
-def create_router(translations: Translations) -> Router:
+async def prices(message: Message, state: FSMContext, content: Content, t: Translator) -> None:
+    await leave_form(state, message, t)
+    local = content.for_locale(t.locale)
+    await message.answer(
+        views.price_list(t, local), reply_markup=keyboards.price_list(t, local.services)
+    )
+
+
+async def prices_button(callback: CallbackQuery, content: Content, t: Translator) -> None:
+    local = content.for_locale(t.locale)
+    await show(callback, views.price_list(t, local), keyboards.price_list(t, local.services))
+
+
+def build_router() -> Router:
     router = Router(name=__name__)
-
-    @router.message(Command("prices"))
-    @router.message(F.text.in_(translations.variants("menu-prices")))
-    async def prices(message: Message, state: FSMContext, content: Content, t: Translator) -> None:
-        await leave_form(state, message, t)
-        local = content.for_locale(t.locale)
-        await message.answer(
-            views.price_list(t, local), reply_markup=keyboards.price_list(t, local.services)
-        )
-
-    @router.callback_query(NavCallback.filter(F.screen == Screen.PRICES))
-    async def prices_button(callback: CallbackQuery, content: Content, t: Translator) -> None:
-        local = content.for_locale(t.locale)
-        await show(callback, views.price_list(t, local), keyboards.price_list(t, local.services))
-        await answer_quietly(callback)
-
+    router.message.register(prices, Command("prices"))
+    router.message.register(prices, MenuButton("menu-prices"))
+    router.callback_query.register(prices_button, NavCallback.filter(F.screen == Screen.PRICES))
     return router

@@ -1,4 +1,4 @@
-"""Small helpers that several features use to show a screen."""
+"""Small helpers and filters that several features use to show a screen."""
 
 from __future__ import annotations
 
@@ -6,15 +6,32 @@ import contextlib
 
 from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
-from bot.i18n import Translator
+from bot.i18n import Translations, Translator
+from bot.services.common import ManagerChat
+from bot.settings import Settings
 
 NOT_A_COMMAND = ~F.text.startswith("/")
 """Form answers exclude commands: "/review" typed at the name step starts a review instead
 of becoming the patient's name, and "/forget" is never stored as a complaint."""
+
+
+class MenuButton(Filter):
+    """A tap on a reply-keyboard button: its text in any of the bot's languages."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    async def __call__(self, message: Message, translations: Translations) -> bool:
+        return message.text is not None and message.text in translations.variants(self.key)
+
+
+def managers(settings: Settings) -> ManagerChat:
+    return ManagerChat(settings.manager_chat_id, settings.manager_thread_id)
 
 
 async def show(
@@ -43,12 +60,6 @@ async def show(
         )
 
 
-async def answer_quietly(callback: CallbackQuery, text: str | None = None) -> None:
-    """Answer a button press; a press answered too late ("query is too old") needs nothing."""
-    with contextlib.suppress(TelegramBadRequest):
-        await callback.answer(text)
-
-
 async def remove_buttons(callback: CallbackQuery) -> None:
     """Take the buttons off a finished step, so an old tap cannot repeat it."""
     if isinstance(callback.message, Message):
@@ -67,6 +78,5 @@ async def cancel_by_button(callback: CallbackQuery, state: FSMContext, t: Transl
     """A form's inline "Cancel": end the form, retire its buttons, back to the main menu."""
     await state.clear()
     await remove_buttons(callback)
-    await answer_quietly(callback)
     if isinstance(callback.message, Message):
         await callback.message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))

@@ -22,16 +22,20 @@ from aiogram.types import (
     Message,
     TelegramObject,
 )
+from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import staff_views, views
 from bot.callbacks import StaffModerationCallback, StaffPageCallback
+from bot.clock import Clock
 from bot.content import Content
-from bot.handlers.screens import answer_quietly, show
+from bot.handlers.screens import show
 from bot.i18n import Translator
+from bot.services.common import StaffMember
 from bot.services.export import write_requests, write_reviews
+from bot.services.repositories import AuditRepo, OutboxRepo, RequestRepo, ReviewRepo
+from bot.services.reviews import moderate_review
 from bot.settings import Settings
 from bot.staff import StaffDirectory
-from storage import Repository
 from storage.models import ConsultationRequest, RequestStatus, Review, ReviewStatus
 
 logger = logging.getLogger(__name__)
@@ -61,10 +65,10 @@ class IsStaff(Filter):
         return await staff.is_staff(bot, user.id)
 
 
-def _staff_name(event: Message | CallbackQuery) -> tuple[int, str]:
+def _staff(event: Message | CallbackQuery) -> StaffMember:
     user = event.from_user
     assert user is not None
-    return user.id, user.full_name or str(user.id)
+    return StaffMember(user.id, user.full_name or str(user.id))
 
 
 def _pager(
@@ -97,14 +101,14 @@ def _pager(
 
 
 async def _requests_screen(
-    repository: Repository,
+    request_repo: RequestRepo,
     content: Content,
     t: Translator,
     status: str,
     before: int | None,
     after: int | None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    rows: list[ConsultationRequest] = await repository.list_requests(
+    rows: list[ConsultationRequest] = await request_repo.list_requests(
         RequestStatus(status) if status else None,
         before_id=before,
         after_id=after,
@@ -114,19 +118,19 @@ async def _requests_screen(
     if not rows:
         return text, None
     ids = (rows[0].id, rows[-1].id)
-    newer, older = await repository.has_newer_or_older("requests", status or None, ids)
+    newer, older = await request_repo.has_newer_or_older("requests", status or None, ids)
     buttons = _pager(t, REQUESTS, status, ids, newer, older)
     return text, InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
 
 
 async def _reviews_screen(
-    repository: Repository,
+    review_repo: ReviewRepo,
     t: Translator,
     status: str,
     before: int | None,
     after: int | None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    rows: list[Review] = await repository.list_reviews(
+    rows: list[Review] = await review_repo.list_reviews(
         ReviewStatus(status) if status else None,
         before_id=before,
         after_id=after,
@@ -156,7 +160,7 @@ async def _reviews_screen(
                 )
             ]
         )
-    newer, older = await repository.has_newer_or_older("reviews", status or None, ids)
+    newer, older = await review_repo.has_newer_or_older("reviews", status or None, ids)
     pager = _pager(t, REVIEWS, status, ids, newer, older)
     if pager:
         keyboard.append(pager)
@@ -170,7 +174,175 @@ def _parse_day(value: str) -> datetime:
 STAFF_COMMANDS = ("requests", "request", "reviews", "stats", "export", "audit", "outbox")
 
 
-def create_router() -> Router:
+async def requests(
+    message: Message,
+    command: CommandObject,
+    request_repo: RequestRepo,
+    content: Content,
+    t: Translator,
+) -> None:
+    status = (command.args or "").strip().lower()
+    if status and status not in {s.value for s in RequestStatus}:
+        await message.answer(t("staff-usage-requests"))
+        return
+    text, markup = await _requests_screen(request_repo, content, t, status, None, None)
+    await message.answer(text, reply_markup=markup)
+
+
+async def request(
+    message: Message,
+    command: CommandObject,
+    request_repo: RequestRepo,
+    content: Content,
+    t: Translator,
+) -> None:
+    argument = (command.args or "").strip().lstrip("№#")
+    if not argument.isdigit():
+        await message.answer(t("staff-usage-request"))
+        return
+    found = await request_repo.get_request(int(argument))
+    if found is None:
+        await message.answer(t("staff-request-not-found", id=argument))
+        return
+    events = await request_repo.request_events(found.id)
+    await message.answer(staff_views.request_detail(t, content.for_locale(t.locale), found, events))
+
+
+async def reviews(
+    message: Message, command: CommandObject, review_repo: ReviewRepo, t: Translator
+) -> None:
+    status = (command.args or "").strip().lower()
+    if status and status not in {s.value for s in ReviewStatus}:
+        await message.answer(t("staff-usage-reviews"))
+        return
+    text, markup = await _reviews_screen(review_repo, t, status, None, None)
+    await message.answer(text, reply_markup=markup)
+
+
+async def page(
+    callback: CallbackQuery,
+    callback_data: StaffPageCallback,
+    callback_answer: CallbackAnswer,
+    request_repo: RequestRepo,
+    review_repo: ReviewRepo,
+    content: Content,
+    t: Translator,
+) -> None:
+    before = callback_data.before or None
+    after = callback_data.after or None
+    status = callback_data.status
+    try:
+        if callback_data.table == REQUESTS:
+            text, markup = await _requests_screen(request_repo, content, t, status, before, after)
+        else:
+            text, markup = await _reviews_screen(review_repo, t, status, before, after)
+    except ValueError:
+        callback_answer.text = t("stale-button")
+        return
+    await show(callback, text, markup)
+
+
+async def moderate(
+    callback: CallbackQuery,
+    callback_data: StaffModerationCallback,
+    callback_answer: CallbackAnswer,
+    review_repo: ReviewRepo,
+    audit_repo: AuditRepo,
+    t: Translator,
+) -> None:
+    review = await moderate_review(
+        review_repo,
+        audit_repo,
+        review_id=callback_data.review,
+        status=callback_data.status,
+        staff=_staff(callback),
+    )
+    if review is None:
+        callback_answer.text = t("stale-button")
+        return
+    text, markup = await _reviews_screen(
+        review_repo, t, callback_data.list_status, callback_data.anchor or None, None
+    )
+    await show(callback, text, markup)
+    callback_answer.text = t(f"review-status-{review.status.value}")
+
+
+async def stats(
+    message: Message,
+    command: CommandObject,
+    request_repo: RequestRepo,
+    content: Content,
+    clock: Clock,
+    t: Translator,
+) -> None:
+    argument = (command.args or "7").strip()
+    if not argument.isdigit() or not 1 <= int(argument) <= 3650:
+        await message.answer(t("staff-usage-stats"))
+        return
+    days = int(argument)
+    data = await request_repo.stats(clock() - timedelta(days=days))
+    await message.answer(staff_views.stats(t, content.for_locale(t.locale), days, data))
+
+
+async def export(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    request_repo: RequestRepo,
+    review_repo: ReviewRepo,
+    audit_repo: AuditRepo,
+    content: Content,
+    clock: Clock,
+    t: Translator,
+) -> None:
+    words = (command.args or "").split()
+    now = clock()
+    try:
+        kind = words[0].lower()
+        start = _parse_day(words[1]) if len(words) > 1 else datetime(2000, 1, 1, tzinfo=UTC)
+        end = (
+            _parse_day(words[2]) + timedelta(days=1) if len(words) > 2 else now + timedelta(days=1)
+        )
+    except (IndexError, ValueError):
+        kind = ""
+    if kind not in {"requests", "reviews"}:
+        await message.answer(t("staff-usage-export"))
+        return
+    local = content.for_locale(t.locale)
+
+    def service_name(service_id: str | None) -> str:
+        service = local.service(service_id) if service_id else None
+        return service.name if service else ""
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{kind}-{now:%Y-%m-%d}.csv"
+        if kind == "requests":
+            count = await write_requests(request_repo.iter_requests(start, end), path, service_name)
+        else:
+            count = await write_reviews(review_repo.iter_reviews(start, end), path)
+        await bot.send_document(
+            message.chat.id,
+            FSInputFile(path, filename=path.name),
+            caption=t("staff-export-caption", kind=kind, count=count),
+            message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        )
+    member = _staff(message)
+    await audit_repo.add_audit(
+        member.id, member.name, f"export:{kind}", f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"
+    )
+    logger.info("Staff exported %d %s", count, kind)
+
+
+async def audit(message: Message, audit_repo: AuditRepo, t: Translator) -> None:
+    await message.answer(staff_views.audit(t, await audit_repo.latest_audit(20)))
+
+
+async def outbox(message: Message, outbox_repo: OutboxRepo, t: Translator) -> None:
+    count, rows = await outbox_repo.outbox_overview(limit=10)
+    await message.answer(views.outbox_status(t, count, rows))
+
+
+def build_router() -> Router:
     router = Router(name=__name__)
     # Cheap checks first: a patient's message, /start included, never costs a
     # getChatMember call; only the staff's own commands are checked.
@@ -181,172 +353,13 @@ def create_router() -> Router:
         ),
         IsStaff(),
     )
-
-    @router.message(Command("requests"))
-    async def requests(
-        message: Message,
-        command: CommandObject,
-        repository: Repository,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        status = (command.args or "").strip().lower()
-        if status and status not in {s.value for s in RequestStatus}:
-            await message.answer(t("staff-usage-requests"))
-            return
-        text, markup = await _requests_screen(repository, content, t, status, None, None)
-        await message.answer(text, reply_markup=markup)
-
-    @router.message(Command("request"))
-    async def request(
-        message: Message,
-        command: CommandObject,
-        repository: Repository,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        argument = (command.args or "").strip().lstrip("№#")
-        if not argument.isdigit():
-            await message.answer(t("staff-usage-request"))
-            return
-        found = await repository.get_request(int(argument))
-        if found is None:
-            await message.answer(t("staff-request-not-found", id=argument))
-            return
-        events = await repository.request_events(found.id)
-        await message.answer(
-            staff_views.request_detail(t, content.for_locale(t.locale), found, events)
-        )
-
-    @router.message(Command("reviews"))
-    async def reviews(
-        message: Message, command: CommandObject, repository: Repository, t: Translator
-    ) -> None:
-        status = (command.args or "").strip().lower()
-        if status and status not in {s.value for s in ReviewStatus}:
-            await message.answer(t("staff-usage-reviews"))
-            return
-        text, markup = await _reviews_screen(repository, t, status, None, None)
-        await message.answer(text, reply_markup=markup)
-
-    @router.callback_query(StaffPageCallback.filter())
-    async def page(
-        callback: CallbackQuery,
-        callback_data: StaffPageCallback,
-        repository: Repository,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        before = callback_data.before or None
-        after = callback_data.after or None
-        status = callback_data.status
-        try:
-            if callback_data.table == REQUESTS:
-                text, markup = await _requests_screen(repository, content, t, status, before, after)
-            else:
-                text, markup = await _reviews_screen(repository, t, status, before, after)
-        except ValueError:
-            await answer_quietly(callback, t("stale-button"))
-            return
-        await show(callback, text, markup)
-        await answer_quietly(callback)
-
-    @router.callback_query(StaffModerationCallback.filter())
-    async def moderate(
-        callback: CallbackQuery,
-        callback_data: StaffModerationCallback,
-        repository: Repository,
-        t: Translator,
-    ) -> None:
-        staff_id, staff_name = _staff_name(callback)
-        review = await repository.moderate_review(
-            callback_data.review, callback_data.status, staff_name
-        )
-        if review is None:
-            await answer_quietly(callback, t("stale-button"))
-            return
-        await repository.add_audit(
-            staff_id, staff_name, f"review:{review.status.value}", f"review {review.id}"
-        )
-        text, markup = await _reviews_screen(
-            repository, t, callback_data.list_status, callback_data.anchor or None, None
-        )
-        await show(callback, text, markup)
-        await answer_quietly(callback, t(f"review-status-{review.status.value}"))
-
-    @router.message(Command("stats"))
-    async def stats(
-        message: Message,
-        command: CommandObject,
-        repository: Repository,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        argument = (command.args or "7").strip()
-        if not argument.isdigit() or not 1 <= int(argument) <= 3650:
-            await message.answer(t("staff-usage-stats"))
-            return
-        days = int(argument)
-        since = datetime.now(UTC) - timedelta(days=days)
-        data = await repository.stats(since)
-        await message.answer(staff_views.stats(t, content.for_locale(t.locale), days, data))
-
-    @router.message(Command("export"))
-    async def export(
-        message: Message,
-        command: CommandObject,
-        bot: Bot,
-        repository: Repository,
-        content: Content,
-        t: Translator,
-    ) -> None:
-        words = (command.args or "").split()
-        try:
-            kind = words[0].lower()
-            start = _parse_day(words[1]) if len(words) > 1 else datetime(2000, 1, 1, tzinfo=UTC)
-            end = (
-                _parse_day(words[2]) + timedelta(days=1)
-                if len(words) > 2
-                else datetime.now(UTC) + timedelta(days=1)
-            )
-        except (IndexError, ValueError):
-            kind = ""
-        if kind not in {"requests", "reviews"}:
-            await message.answer(t("staff-usage-export"))
-            return
-        local = content.for_locale(t.locale)
-
-        def service_name(service_id: str | None) -> str:
-            service = local.service(service_id) if service_id else None
-            return service.name if service else ""
-
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"{kind}-{datetime.now(UTC):%Y-%m-%d}.csv"
-            if kind == "requests":
-                count = await write_requests(
-                    repository.iter_requests(start, end), path, service_name
-                )
-            else:
-                count = await write_reviews(repository.iter_reviews(start, end), path)
-            await bot.send_document(
-                message.chat.id,
-                FSInputFile(path, filename=path.name),
-                caption=t("staff-export-caption", kind=kind, count=count),
-                message_thread_id=message.message_thread_id if message.is_topic_message else None,
-            )
-        staff_id, staff_name = _staff_name(message)
-        await repository.add_audit(
-            staff_id, staff_name, f"export:{kind}", f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"
-        )
-        logger.info("Staff exported %d %s", count, kind)
-
-    @router.message(Command("audit"))
-    async def audit(message: Message, repository: Repository, t: Translator) -> None:
-        await message.answer(staff_views.audit(t, await repository.latest_audit(20)))
-
-    @router.message(Command("outbox"))
-    async def outbox(message: Message, repository: Repository, t: Translator) -> None:
-        count, rows = await repository.outbox_overview(limit=10)
-        await message.answer(views.outbox_status(t, count, rows))
-
+    router.message.register(requests, Command("requests"))
+    router.message.register(request, Command("request"))
+    router.message.register(reviews, Command("reviews"))
+    router.callback_query.register(page, StaffPageCallback.filter())
+    router.callback_query.register(moderate, StaffModerationCallback.filter())
+    router.message.register(stats, Command("stats"))
+    router.message.register(export, Command("export"))
+    router.message.register(audit, Command("audit"))
+    router.message.register(outbox, Command("outbox"))
     return router

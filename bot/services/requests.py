@@ -1,0 +1,91 @@
+"""Consultation requests: submitting one from the form, and staff changing its status."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.services.common import Card, ManagerChat, StaffMember, Wake
+from bot.services.repositories import AuditRepo, RequestRepo
+from storage.models import NewRequest, OutboxMessage, RequestStatus, StatusChange
+
+logger = logging.getLogger(__name__)
+
+RequestCardView = Callable[[int, NewRequest], Card]
+"""Renders the managers' card of a request, given its new number."""
+
+
+async def submit_request(
+    request_repo: RequestRepo,
+    *,
+    user_id: int,
+    patient_name: str,
+    locale: str,
+    service_id: str | None,
+    name: str,
+    phone: str,
+    preferred_time: str,
+    complaint: str | None,
+    consent_version: str,
+    consented_at: datetime,
+    render_card: RequestCardView,
+    managers: ManagerChat,
+    wake: Wake,
+) -> int:
+    """Store the request, the patient's consent and the managers' card in one transaction,
+    then wake the sender; returns the request's number."""
+    request = NewRequest(
+        user_id=user_id,
+        locale=locale,
+        service_id=service_id,
+        name=name,
+        phone=phone,
+        preferred_time=preferred_time,
+        complaint=complaint,
+        consent_version=consent_version,
+        consented_at=consented_at,
+    )
+
+    def card(request_id: int) -> OutboxMessage:
+        rendered = render_card(request_id, request)
+        return OutboxMessage(
+            kind="request",
+            ref_id=request_id,
+            chat_id=managers.chat_id,
+            thread_id=managers.thread_id,
+            text=rendered.text,
+            reply_markup=rendered.reply_markup,
+            patient_id=user_id,
+            patient_name=patient_name,
+        )
+
+    request_id = await request_repo.create_request(request, card)
+    wake()
+    logger.info("Consultation request %d stored", request_id)
+    return request_id
+
+
+async def change_status(
+    request_repo: RequestRepo,
+    audit_repo: AuditRepo,
+    *,
+    request_id: int,
+    expected: RequestStatus,
+    new: RequestStatus,
+    staff: StaffMember,
+) -> StatusChange | None:
+    """Compare-and-set a request's status, recorded in its history and in the audit log.
+
+    None: no such request (a stale card). `applied` is False when another manager changed the
+    status first; `current` and `last_event` then say what they did.
+    """
+    change = await request_repo.change_request_status(
+        request_id, expected=expected, new=new, staff_id=staff.id, staff_name=staff.name
+    )
+    if change is not None and change.applied:
+        logger.info("Request %d status set to %s", request_id, change.current)
+        await audit_repo.add_audit(
+            staff.id, staff.name, f"status:{change.current.value}", f"request {request_id}"
+        )
+    return change
