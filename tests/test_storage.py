@@ -1,4 +1,4 @@
-"""Both repositories on real databases: the same tests prove SQLite and PostgreSQL equal.
+"""The repositories on real databases: the same tests prove SQLite and PostgreSQL equal.
 
 Every test runs twice, on a SQLite file and on a fresh database of a throwaway PostgreSQL
 server (`tests/pg.py`; skipped without Debian's postgresql locally, a failure under CI).
@@ -18,14 +18,9 @@ import asyncpg
 import pytest
 
 from bot.clock import utc_now
-from storage import (
-    CardRenderer,
-    PostgresRepository,
-    SqliteRepository,
-    open_repository,
-    pg_migrations,
-)
-from storage import migrations as sqlite_migrations
+from storage import CardRenderer, Storage, open_storage
+from storage.database import sqlalchemy_url
+from storage.migrate import head_revision
 from storage.models import (
     AuditEntry,
     NewRequest,
@@ -39,8 +34,6 @@ pytest_plugins = ("tests.pg",)
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CHAT = -100
-
-AnyRepository = SqliteRepository | PostgresRepository
 
 
 class Clock:
@@ -59,24 +52,18 @@ class Clock:
 
 @dataclass(frozen=True)
 class Backend:
-    """One database of one backend; every repository made here opens that same database."""
+    """One database of one backend; every storage opened here opens that same database."""
 
     name: str
     url: str
 
-    def make(self, clock: Callable[[], datetime] = utc_now) -> AnyRepository:
-        if self.name == "sqlite":
-            return SqliteRepository(self.url.removeprefix("sqlite:///"), clock=clock)
-        return PostgresRepository(self.url, clock=clock)
-
     @asynccontextmanager
-    async def opened(self, clock: Callable[[], datetime] = utc_now) -> AsyncIterator[AnyRepository]:
-        repo = self.make(clock)
-        await repo.open()
+    async def opened(self, clock: Callable[[], datetime] = utc_now) -> AsyncIterator[Storage]:
+        storage = await open_storage(self.url, clock=clock)
         try:
-            yield repo
+            yield storage
         finally:
-            await repo.close()
+            await storage.close()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -92,7 +79,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def repo(repository_factory: Backend, clock: Clock) -> AsyncIterator[AnyRepository]:
+async def repo(repository_factory: Backend, clock: Clock) -> AsyncIterator[Storage]:
     async with repository_factory.opened(clock) as repository:
         yield repository
 
@@ -132,11 +119,11 @@ def _card(kind: str, patient_id: int | None = None) -> CardRenderer:
     return render
 
 
-async def _send_all(repo: AnyRepository, first_message_id: int = 1000) -> list[int]:
+async def _send_all(repo: Storage, first_message_id: int = 1000) -> list[int]:
     """Deliver every due row as the sender would; the manager chat's ids count up."""
     sent = []
-    for offset, pending in enumerate(await repo.due_outbox(NOW + timedelta(days=999), 100)):
-        await repo.mark_outbox_sent(pending.id, first_message_id + offset)
+    for offset, pending in enumerate(await repo.outbox.due_outbox(NOW + timedelta(days=999), 100)):
+        await repo.outbox.mark_outbox_sent(pending.id, first_message_id + offset)
         sent.append(first_message_id + offset)
     return sent
 
@@ -144,33 +131,30 @@ async def _send_all(repo: AnyRepository, first_message_id: int = 1000) -> list[i
 # --- schema --------------------------------------------------------------------------------
 
 
-async def test_schema_is_versioned(repository_factory: Backend) -> None:
-    repo = open_repository(repository_factory.url)
-    assert isinstance(repo, SqliteRepository | PostgresRepository)
+async def test_schema_is_migrated_to_the_head_revision(repository_factory: Backend) -> None:
     for _ in range(2):  # opening again applies nothing twice
-        await repo.open()
-        try:
-            if isinstance(repo, SqliteRepository):
-                assert await repo.schema_version() == len(sqlite_migrations.MIGRATIONS)
-            else:
-                assert await repo.schema_version() == len(pg_migrations.MIGRATIONS)
-        finally:
-            await repo.close()
+        async with repository_factory.opened() as storage:
+            assert await storage.database.schema_revision() == head_revision()
+            assert storage.database.dialect == repository_factory.name.replace(
+                "postgres", "postgresql"
+            )
 
     if repository_factory.name == "sqlite":
         path = Path(repository_factory.url.removeprefix("sqlite:///"))
         with sqlite3.connect(path) as raw:
             assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == len(
-                sqlite_migrations.MIGRATIONS
-            )
+            assert raw.execute("SELECT version_num FROM alembic_version").fetchall() == [
+                (head_revision(),)
+            ]
+            # Times are the ISO text the bot always wrote (existing rows keep sorting).
+            columns = {row[1]: row[2] for row in raw.execute("PRAGMA table_info(requests)")}
+            assert columns["created_at"] == "TEXT" and columns["id"] == "INTEGER"
+            sql = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'requests'").fetchone()
+            assert "AUTOINCREMENT" in sql[0]
     else:
         raw = await asyncpg.connect(repository_factory.url)
         try:
-            versions = await raw.fetch("SELECT version FROM schema_version ORDER BY version")
-            assert [row["version"] for row in versions] == list(
-                range(1, len(pg_migrations.MIGRATIONS) + 1)
-            )
+            assert await raw.fetchval("SELECT version_num FROM alembic_version") == head_revision()
             # Times carry their zone and Telegram ids fit 64 bits everywhere.
             types = {
                 (row["table_name"], row["column_name"]): row["data_type"]
@@ -193,95 +177,135 @@ async def test_schema_is_versioned(repository_factory: Backend) -> None:
             await raw.close()
 
 
+async def test_sqlite_connections_have_the_pragmas(tmp_path: Path) -> None:
+    backend = Backend("sqlite", f"sqlite:///{tmp_path}/clinic.db")
+    async with backend.opened() as storage, storage.database.read() as connection:
+        pragmas = {
+            name: (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+        secure_delete = (await connection.exec_driver_sql("PRAGMA secure_delete")).scalar()
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 1,
+        "foreign_keys": 1,
+        "busy_timeout": 5000,
+    }
+    assert secure_delete == 1
+
+
 def test_unknown_database_urls_are_refused() -> None:
-    for url in ("mysql://x/y", "sqlite:///", "sqlite://relative.db", "postgresql"):
+    for url in ("mysql://x/y", "sqlite:///", "sqlite://relative.db", "postgresql", "sqlite:///?x"):
         with pytest.raises(ValueError, match="unsupported DATABASE_URL"):
-            open_repository(url)
-    assert isinstance(open_repository("postgres://u@h/db"), PostgresRepository)
-    assert isinstance(open_repository("postgresql://u@h/db"), PostgresRepository)
+            sqlalchemy_url(url)
+    for url in ("postgres://u@h/db", "postgresql://u@h/db", "postgresql+asyncpg://u@h/db"):
+        assert sqlalchemy_url(url) == "postgresql+asyncpg://u@h/db"
+    assert sqlalchemy_url("sqlite:///data/clinic.db") == "sqlite+aiosqlite:///data/clinic.db"
+    assert sqlalchemy_url("sqlite+aiosqlite:////abs.db") == "sqlite+aiosqlite:////abs.db"
+
+
+async def test_unknown_database_urls_are_refused_by_open_storage() -> None:
+    with pytest.raises(ValueError, match="unsupported DATABASE_URL scheme: mysql"):
+        await open_storage("mysql://x/y")
+
+
+async def test_a_long_read_does_not_block_writers(repository_factory: Backend) -> None:
+    """An export in progress (a read on its own connection) and patients' writes together."""
+    async with repository_factory.opened() as repo:
+        for n in range(3):
+            await repo.requests.create_request(_request(f"n{n}"), _card("request"))
+        rows = repo.requests.iter_requests(NOW - timedelta(days=999), NOW + timedelta(days=999))
+        first = await anext(rows)
+        # The export holds its cursor; a patient's request is written meanwhile.
+        new_id = await asyncio.wait_for(
+            repo.requests.create_request(_request("during"), _card("request")), timeout=10
+        )
+        rest = [row.id async for row in rows]
+        assert [first.id, *rest] == [1, 2, 3]  # the export's snapshot
+        assert (await repo.requests.get_request(new_id)).name == "during"  # type: ignore[union-attr]
 
 
 # --- requests, reviews and their cards ------------------------------------------------------
 
 
-async def test_request_and_its_card_are_written_together(repo: AnyRepository) -> None:
-    request_id = await repo.create_request(_request(), _card("request"))
-    stored = await repo.get_request(request_id)
+async def test_request_and_its_card_are_written_together(repo: Storage) -> None:
+    request_id = await repo.requests.create_request(_request(), _card("request"))
+    stored = await repo.requests.get_request(request_id)
     assert stored is not None and stored.name == "Анна" and stored.phone == "+79161234567"
     assert stored.consent_version == "v1" and stored.consented_at == NOW
     assert stored.created_at == NOW and stored.status == RequestStatus.NEW
     assert stored.complaint == "болит" and stored.service_id == "consult"
-    due = await repo.due_outbox(NOW, 10)
+    due = await repo.outbox.due_outbox(NOW, 10)
     assert [(p.message.kind, p.message.ref_id, p.message.text) for p in due] == [
         ("request", request_id, f"#{request_id}")
     ]
     assert due[0].attempts == 0 and due[0].last_error is None and due[0].next_attempt_at == NOW
-    assert await repo.get_request(request_id + 1) is None
+    assert await repo.requests.get_request(request_id + 1) is None
 
 
-async def test_failing_card_rolls_back_the_request(repo: AnyRepository) -> None:
+async def test_failing_card_rolls_back_the_request(repo: Storage) -> None:
     def broken(_: int) -> OutboxMessage:
         raise RuntimeError("render failed")
 
     with pytest.raises(RuntimeError):
-        await repo.create_request(_request(), broken)
-    assert await repo.list_requests(None) == []
-    assert await repo.pending_outbox_count() == 0
-    assert await repo.consent_of(10, "v1") is None
+        await repo.requests.create_request(_request(), broken)
+    assert await repo.requests.list_requests(None) == []
+    assert await repo.outbox.pending_outbox_count() == 0
+    assert await repo.patients.consent_of(10, "v1") is None
     # The repository stays usable after the rollback. (PostgreSQL's sequence does not roll
     # back, so the id may skip the number the failed insert took: ids are only unique.)
-    request_id = await repo.create_request(_request(), _card("request"))
-    assert [r.id for r in await repo.list_requests(None)] == [request_id]
-    assert await repo.pending_outbox_count() == 1
+    request_id = await repo.requests.create_request(_request(), _card("request"))
+    assert [r.id for r in await repo.requests.list_requests(None)] == [request_id]
+    assert await repo.outbox.pending_outbox_count() == 1
 
 
-async def test_times_come_back_as_aware_utc(repo: AnyRepository) -> None:
+async def test_times_come_back_as_aware_utc(repo: Storage) -> None:
     moscow = timezone(timedelta(hours=3))
     request = NewRequest(
         10, "ru", None, "Анна", "+7916", "утром", None, "v1", NOW.astimezone(moscow)
     )
-    request_id = await repo.create_request(request, _card("request"))
-    stored = await repo.get_request(request_id)
+    request_id = await repo.requests.create_request(request, _card("request"))
+    stored = await repo.requests.get_request(request_id)
     assert stored is not None
     for moment in (stored.consented_at, stored.created_at):
         assert moment == NOW and moment.utcoffset() == timedelta(0)
     assert stored.service_id is None and stored.complaint is None
 
 
-async def test_outbox_keeps_order_and_backoff(repo: AnyRepository) -> None:
+async def test_outbox_keeps_order_and_backoff(repo: Storage) -> None:
     for _ in range(3):
-        await repo.create_request(_request(), _card("request"))
-    first, *_ = await repo.due_outbox(NOW, 10)
-    await repo.mark_outbox_failed(first.id, "502", NOW + timedelta(seconds=30))
+        await repo.requests.create_request(_request(), _card("request"))
+    first, *_ = await repo.outbox.due_outbox(NOW, 10)
+    await repo.outbox.mark_outbox_failed(first.id, "502", NOW + timedelta(seconds=30))
     # The first row is not due: nothing behind it may overtake it.
-    assert await repo.due_outbox(NOW, 10) == []
-    assert await repo.next_outbox_attempt() == NOW + timedelta(seconds=30)
-    later = await repo.due_outbox(NOW + timedelta(seconds=31), 10)
+    assert await repo.outbox.due_outbox(NOW, 10) == []
+    assert await repo.outbox.next_outbox_attempt() == NOW + timedelta(seconds=30)
+    later = await repo.outbox.due_outbox(NOW + timedelta(seconds=31), 10)
     assert [p.message.ref_id for p in later] == [1, 2, 3]
     assert later[0].attempts == 1 and later[0].last_error == "502"
     assert later[0].next_attempt_at == NOW + timedelta(seconds=30)
-    await repo.mark_outbox_sent(later[0].id, 555)
-    assert await repo.pending_outbox_count() == 2
-    assert [p.message.ref_id for p in await repo.due_outbox(NOW, 1)] == [2]
-    assert await repo.next_outbox_attempt() == NOW
+    await repo.outbox.mark_outbox_sent(later[0].id, 555)
+    assert await repo.outbox.pending_outbox_count() == 2
+    assert [p.message.ref_id for p in await repo.outbox.due_outbox(NOW, 1)] == [2]
+    assert await repo.outbox.next_outbox_attempt() == NOW
 
 
-async def test_outbox_overview_and_long_errors(repo: AnyRepository, clock: Clock) -> None:
-    assert await repo.outbox_overview(5) == (0, [])
-    assert await repo.next_outbox_attempt() is None
+async def test_outbox_overview_and_long_errors(repo: Storage, clock: Clock) -> None:
+    assert await repo.outbox.outbox_overview(5) == (0, [])
+    assert await repo.outbox.next_outbox_attempt() is None
     for _ in range(3):
-        await repo.create_request(_request(), _card("request"))
+        await repo.requests.create_request(_request(), _card("request"))
         clock.advance(seconds=1)
-    first, *_ = await repo.due_outbox(NOW + timedelta(minutes=1), 10)
-    await repo.mark_outbox_failed(first.id, "E" * 900, NOW + timedelta(minutes=5))
-    count, rows = await repo.outbox_overview(2)
+    first, *_ = await repo.outbox.due_outbox(NOW + timedelta(minutes=1), 10)
+    await repo.outbox.mark_outbox_failed(first.id, "E" * 900, NOW + timedelta(minutes=5))
+    count, rows = await repo.outbox.outbox_overview(2)
     assert count == 3
     assert [(r.kind, r.ref_id, r.attempts) for r in rows] == [("request", 1, 1), ("request", 2, 0)]
     assert rows[0].last_error == "E" * 500 and rows[1].last_error is None
     assert [r.created_at for r in rows] == [NOW, NOW + timedelta(seconds=1)]
 
 
-async def test_enqueued_relays_keep_their_fields(repo: AnyRepository) -> None:
+async def test_enqueued_relays_keep_their_fields(repo: Storage) -> None:
     message = OutboxMessage(
         kind="relay",
         ref_id=0,
@@ -295,11 +319,11 @@ async def test_enqueued_relays_keep_their_fields(repo: AnyRepository) -> None:
         copy_message_id=42,
         patient_name="Ян",
     )
-    await repo.enqueue(message)
-    (pending,) = await repo.due_outbox(NOW, 10)
+    await repo.outbox.enqueue(message)
+    (pending,) = await repo.outbox.due_outbox(NOW, 10)
     # The display name lives with the patient, not in the outbox row.
     assert pending.message == OutboxMessage(**{**_fields(message), "patient_name": ""})
-    assert await repo.patient_topic(5_000_000_000) == (None, "Ян")
+    assert await repo.patients.patient_topic(5_000_000_000) == (None, "Ян")
 
 
 def _fields(message: OutboxMessage) -> dict[str, object]:
@@ -308,17 +332,17 @@ def _fields(message: OutboxMessage) -> dict[str, object]:
 
 async def test_data_survives_reopen(repository_factory: Backend) -> None:
     async with repository_factory.opened() as repo:
-        await repo.set_user_locale(7, "en")
-        await repo.create_request(_request("Ivan"), _card("request"))
-        await repo.save_fsm_state("k", "BookingForm:name")
-        await repo.save_fsm_data("k", {"service": "consult"})
+        await repo.patients.set_user_locale(7, "en")
+        await repo.requests.create_request(_request("Ivan"), _card("request"))
+        await repo.forms.save_fsm_state("k", "BookingForm:name")
+        await repo.forms.save_fsm_data("k", {"service": "consult"})
 
     async with repository_factory.opened() as again:
-        assert await again.get_user_locale(7) == "en"
-        assert (await again.get_request(1)).name == "Ivan"  # type: ignore[union-attr]
-        assert await again.load_fsm("k") == ("BookingForm:name", {"service": "consult"})
-        assert await again.pending_outbox_count() == 1
-        assert await again.schema_version() > 0
+        assert await again.patients.get_user_locale(7) == "en"
+        assert (await again.requests.get_request(1)).name == "Ivan"  # type: ignore[union-attr]
+        assert await again.forms.load_fsm("k") == ("BookingForm:name", {"service": "consult"})
+        assert await again.outbox.pending_outbox_count() == 1
+        assert await again.database.schema_revision() == head_revision()
 
 
 async def test_reviews_seeded_once_and_summarised(repository_factory: Backend) -> None:
@@ -329,73 +353,75 @@ async def test_reviews_seeded_once_and_summarised(repository_factory: Backend) -
     seeded = []
     for _ in range(2):
         async with repository_factory.opened() as repo:
-            seeded.append(await repo.seed_reviews(seed))
+            seeded.append(await repo.reviews.seed_reviews(seed))
     assert seeded == [True, False]
 
     async with repository_factory.opened() as repo:
-        summary = await repo.rating_summary()
+        summary = await repo.reviews.rating_summary()
         assert summary.count == 2 and summary.average == pytest.approx(4.5)
-        pending_id = await repo.create_review(
+        pending_id = await repo.reviews.create_review(
             NewReview(user_id=9, author=None, rating=1, text="x", locale="en"),
             _card("review"),
         )
         # A new review waits for moderation: not counted, not listed.
-        assert (await repo.rating_summary()).count == 2
-        assert (await repo.get_review(pending_id)).status == ReviewStatus.PENDING  # type: ignore[union-attr]
-        page = await repo.published_reviews(offset=0, limit=1)
+        assert (await repo.reviews.rating_summary()).count == 2
+        assert (await repo.reviews.get_review(pending_id)).status == ReviewStatus.PENDING  # type: ignore[union-attr]
+        page = await repo.reviews.published_reviews(offset=0, limit=1)
         assert [r.text for r in page] == ["b"]
-        assert [r.text for r in await repo.published_reviews(offset=1, limit=5)] == ["a"]
-        due = await repo.due_outbox(utc_now() + timedelta(days=1), 10)
+        assert [r.text for r in await repo.reviews.published_reviews(offset=1, limit=5)] == ["a"]
+        due = await repo.outbox.due_outbox(utc_now() + timedelta(days=1), 10)
         assert [p.message.kind for p in due] == ["review"]
 
 
-async def test_rating_summary_of_nothing(repo: AnyRepository) -> None:
-    summary = await repo.rating_summary()
+async def test_rating_summary_of_nothing(repo: Storage) -> None:
+    summary = await repo.reviews.rating_summary()
     assert summary.count == 0 and summary.average is None
-    assert await repo.published_reviews(0, 10) == []
+    assert await repo.reviews.published_reviews(0, 10) == []
 
 
 # --- users and forms in progress ------------------------------------------------------------
 
 
-async def test_user_locale_is_upserted(repo: AnyRepository) -> None:
-    assert await repo.get_user_locale(5_000_000_000) is None
-    await repo.set_user_locale(5_000_000_000, "ru")
-    await repo.set_user_locale(5_000_000_000, "en")
-    assert await repo.get_user_locale(5_000_000_000) == "en"
+async def test_user_locale_is_upserted(repo: Storage) -> None:
+    assert await repo.patients.get_user_locale(5_000_000_000) is None
+    await repo.patients.set_user_locale(5_000_000_000, "ru")
+    await repo.patients.set_user_locale(5_000_000_000, "en")
+    assert await repo.patients.get_user_locale(5_000_000_000) == "en"
 
 
-async def test_fsm_rows_keep_state_and_data_apart(repo: AnyRepository) -> None:
-    assert await repo.load_fsm("bot:1:1:1") == (None, {})
-    await repo.save_fsm_data("bot:1:1:1", {"name": "Анна", "items": [1, 2], "nested": {"a": None}})
-    assert await repo.load_fsm("bot:1:1:1") == (
+async def test_fsm_rows_keep_state_and_data_apart(repo: Storage) -> None:
+    assert await repo.forms.load_fsm("bot:1:1:1") == (None, {})
+    await repo.forms.save_fsm_data(
+        "bot:1:1:1", {"name": "Анна", "items": [1, 2], "nested": {"a": None}}
+    )
+    assert await repo.forms.load_fsm("bot:1:1:1") == (
         None,
         {"name": "Анна", "items": [1, 2], "nested": {"a": None}},
     )
-    await repo.save_fsm_state("bot:1:1:1", "BookingForm:phone")
-    await repo.save_fsm_data("bot:1:1:1", {})
-    assert await repo.load_fsm("bot:1:1:1") == ("BookingForm:phone", {})
-    await repo.save_fsm_state("bot:1:1:1", None)
-    assert await repo.load_fsm("bot:1:1:1") == (None, {})
+    await repo.forms.save_fsm_state("bot:1:1:1", "BookingForm:phone")
+    await repo.forms.save_fsm_data("bot:1:1:1", {})
+    assert await repo.forms.load_fsm("bot:1:1:1") == ("BookingForm:phone", {})
+    await repo.forms.save_fsm_state("bot:1:1:1", None)
+    assert await repo.forms.load_fsm("bot:1:1:1") == (None, {})
 
 
 async def test_forms_written_at_once_are_all_committed_each_as_written(
     repository_factory: Backend,
 ) -> None:
-    """Many patients' form steps at the same moment (they share one commit in SQLite)."""
+    """Many patients' form steps at the same moment, each its own write."""
     keys = [f"bot:{n}:{n}:" for n in range(1, 301)]
     async with repository_factory.opened() as repo:
-        await repo.save_fsm_data(keys[0], {"name": "before"})
+        await repo.forms.save_fsm_data(keys[0], {"name": "before"})
 
         async def step(n: int, key: str) -> None:
             if n % 3 == 0:
-                await repo.save_fsm_state(key, "BookingForm:phone")
+                await repo.forms.save_fsm_state(key, "BookingForm:phone")
             elif n % 3 == 1:
-                await repo.save_fsm_data(key, {"name": f"Пациент {n}"})
+                await repo.forms.save_fsm_data(key, {"name": f"Пациент {n}"})
             else:  # what aiogram does on one step: the state, then the data
                 await asyncio.gather(
-                    repo.save_fsm_state(key, "BookingForm:time"),
-                    repo.save_fsm_data(key, {"phone": f"+7916{n:07d}"}),
+                    repo.forms.save_fsm_state(key, "BookingForm:time"),
+                    repo.forms.save_fsm_data(key, {"phone": f"+7916{n:07d}"}),
                 )
 
         await asyncio.gather(*(step(n, key) for n, key in enumerate(keys)))
@@ -407,81 +433,83 @@ async def test_forms_written_at_once_are_all_committed_each_as_written(
                     1: (None, {"name": f"Пациент {n}"}),
                     2: ("BookingForm:time", {"phone": f"+7916{n:07d}"}),
                 }[n % 3]
-                assert await fresh.load_fsm(key) == expected, key
+                assert await fresh.forms.load_fsm(key) == expected, key
 
 
 # --- managers: statuses, moderation, links to patients, topics, bans ------------------------
 
 
-async def test_status_change_is_compare_and_set(repo: AnyRepository, clock: Clock) -> None:
-    request_id = await repo.create_request(_request(), _card("request"))
+async def test_status_change_is_compare_and_set(repo: Storage, clock: Clock) -> None:
+    request_id = await repo.requests.create_request(_request(), _card("request"))
     clock.advance(minutes=1)
-    taken = await repo.change_request_status(
+    taken = await repo.requests.change_request_status(
         request_id, RequestStatus.NEW, RequestStatus.TAKEN, 1, "Ольга"
     )
     assert taken is not None and taken.applied and taken.current == RequestStatus.TAKEN
     assert taken.last_event is not None and taken.last_event.staff_name == "Ольга"
     assert taken.last_event.at == NOW + timedelta(minutes=1)
     # A second manager pressed on the same old card: refused, told who was faster.
-    late = await repo.change_request_status(
+    late = await repo.requests.change_request_status(
         request_id, RequestStatus.NEW, RequestStatus.CALLED, 2, "Пётр"
     )
     assert late is not None and not late.applied and late.current == RequestStatus.TAKEN
     assert late.last_event == taken.last_event
     clock.advance(minutes=1)
-    await repo.change_request_status(request_id, RequestStatus.TAKEN, RequestStatus.BOOKED, 2, "П")
-    events = await repo.request_events(request_id)
+    await repo.requests.change_request_status(
+        request_id, RequestStatus.TAKEN, RequestStatus.BOOKED, 2, "П"
+    )
+    events = await repo.requests.request_events(request_id)
     assert [(e.status, e.staff_id, e.at) for e in events] == [
         (RequestStatus.TAKEN, 1, NOW + timedelta(minutes=1)),
         (RequestStatus.BOOKED, 2, NOW + timedelta(minutes=2)),
     ]
-    assert await repo.request_events(request_id + 1) == []
+    assert await repo.requests.request_events(request_id + 1) == []
     assert (
-        await repo.change_request_status(999, RequestStatus.NEW, RequestStatus.TAKEN, 1, "x")
+        await repo.requests.change_request_status(
+            999, RequestStatus.NEW, RequestStatus.TAKEN, 1, "x"
+        )
         is None
     )
 
 
-async def test_simultaneous_status_changes_apply_once(repo: AnyRepository) -> None:
-    request_id = await repo.create_request(_request(), _card("request"))
+async def test_simultaneous_status_changes_apply_once(repo: Storage) -> None:
+    request_id = await repo.requests.create_request(_request(), _card("request"))
     changes = await asyncio.gather(
         *(
-            repo.change_request_status(
+            repo.requests.change_request_status(
                 request_id, RequestStatus.NEW, RequestStatus.TAKEN, staff, f"staff {staff}"
             )
             for staff in range(5)
         )
     )
     assert sum(1 for change in changes if change is not None and change.applied) == 1
-    assert len(await repo.request_events(request_id)) == 1
+    assert len(await repo.requests.request_events(request_id)) == 1
 
 
-async def test_moderation_records_who_and_returns_the_review(
-    repo: AnyRepository, clock: Clock
-) -> None:
-    review_id = await repo.create_review(_review(4), _card("review"))
+async def test_moderation_records_who_and_returns_the_review(repo: Storage, clock: Clock) -> None:
+    review_id = await repo.reviews.create_review(_review(4), _card("review"))
     clock.advance(hours=1)
-    published = await repo.moderate_review(review_id, ReviewStatus.PUBLISHED, "Ольга")
+    published = await repo.reviews.moderate_review(review_id, ReviewStatus.PUBLISHED, "Ольга")
     assert published is not None and published.status == ReviewStatus.PUBLISHED
     assert published.created_at == NOW and published.rating == 4 and published.author == "Света"
-    assert (await repo.rating_summary()).count == 1
-    assert await repo.moderate_review(review_id + 1, ReviewStatus.HIDDEN, "Ольга") is None
-    assert await repo.set_review_status(review_id, ReviewStatus.HIDDEN)
-    assert not await repo.set_review_status(review_id + 1, ReviewStatus.HIDDEN)
-    assert (await repo.rating_summary()).count == 0
+    assert (await repo.reviews.rating_summary()).count == 1
+    assert await repo.reviews.moderate_review(review_id + 1, ReviewStatus.HIDDEN, "Ольга") is None
+    assert await repo.reviews.set_review_status(review_id, ReviewStatus.HIDDEN)
+    assert not await repo.reviews.set_review_status(review_id + 1, ReviewStatus.HIDDEN)
+    assert (await repo.reviews.rating_summary()).count == 0
 
 
-async def test_sent_cards_link_manager_messages_to_patients(repo: AnyRepository) -> None:
-    first = await repo.create_request(_request(), _card("request", patient_id=10))
-    second = await repo.create_request(_request(), _card("request", patient_id=10))
-    await repo.create_review(_review(), _card("review"))  # no patient: no link
-    due = await repo.due_outbox(NOW, 10)
-    await repo.mark_outbox_sent(due[0].id, 501)
-    await repo.mark_outbox_sent(due[1].id, 502)
-    await repo.mark_outbox_sent(due[2].id, 503)
-    assert await repo.pending_outbox_count() == 0
+async def test_sent_cards_link_manager_messages_to_patients(repo: Storage) -> None:
+    first = await repo.requests.create_request(_request(), _card("request", patient_id=10))
+    second = await repo.requests.create_request(_request(), _card("request", patient_id=10))
+    await repo.reviews.create_review(_review(), _card("review"))  # no patient: no link
+    due = await repo.outbox.due_outbox(NOW, 10)
+    await repo.outbox.mark_outbox_sent(due[0].id, 501)
+    await repo.outbox.mark_outbox_sent(due[1].id, 502)
+    await repo.outbox.mark_outbox_sent(due[2].id, 503)
+    assert await repo.outbox.pending_outbox_count() == 0
 
-    linked = await repo.manager_message(CHAT, 501)
+    linked = await repo.conversations.manager_message(CHAT, 501)
     assert linked is not None
     assert (linked.patient_id, linked.kind, linked.ref_id, linked.text) == (
         10,
@@ -489,72 +517,74 @@ async def test_sent_cards_link_manager_messages_to_patients(repo: AnyRepository)
         first,
         f"#{first}",
     )
-    assert await repo.manager_message(CHAT, 503) is None
-    assert await repo.manager_message(CHAT + 1, 501) is None
-    latest = await repo.latest_manager_message(10, CHAT)
+    assert await repo.conversations.manager_message(CHAT, 503) is None
+    assert await repo.conversations.manager_message(CHAT + 1, 501) is None
+    latest = await repo.conversations.latest_manager_message(10, CHAT)
     assert latest is not None and latest.message_id == 502 and latest.ref_id == second
-    assert await repo.latest_manager_message(10, CHAT + 1) is None
-    card = await repo.card_message(CHAT, "request", first)
+    assert await repo.conversations.latest_manager_message(10, CHAT + 1) is None
+    card = await repo.conversations.card_message(CHAT, "request", first)
     assert card is not None and card.message_id == 501
-    assert await repo.card_message(CHAT, "review", first) is None
+    assert await repo.conversations.card_message(CHAT, "review", first) is None
 
     # The same chat message id again (edited card re-sent) replaces the link.
-    await repo.enqueue(
+    await repo.outbox.enqueue(
         OutboxMessage("relay", second, CHAT, None, "ответ", patient_id=11, patient_name="Ян")
     )
-    (relay,) = await repo.due_outbox(NOW, 10)
-    await repo.mark_outbox_sent(relay.id, 501)
-    replaced = await repo.manager_message(CHAT, 501)
+    (relay,) = await repo.outbox.due_outbox(NOW, 10)
+    await repo.outbox.mark_outbox_sent(relay.id, 501)
+    replaced = await repo.conversations.manager_message(CHAT, 501)
     assert replaced is not None and (replaced.patient_id, replaced.kind) == (11, "relay")
     # Sent without a message id (nothing to link).
-    await repo.enqueue(OutboxMessage("relay", 1, CHAT, None, "x", patient_id=12))
-    (unlinked,) = await repo.due_outbox(NOW, 10)
-    await repo.mark_outbox_sent(unlinked.id, None)
-    assert await repo.latest_manager_message(12, CHAT) is None
-    assert await repo.pending_outbox_count() == 0
+    await repo.outbox.enqueue(OutboxMessage("relay", 1, CHAT, None, "x", patient_id=12))
+    (unlinked,) = await repo.outbox.due_outbox(NOW, 10)
+    await repo.outbox.mark_outbox_sent(unlinked.id, None)
+    assert await repo.conversations.latest_manager_message(12, CHAT) is None
+    assert await repo.outbox.pending_outbox_count() == 0
 
 
-async def test_patient_topics_and_bans(repo: AnyRepository) -> None:
-    assert await repo.patient_topic(10) == (None, "")
-    assert not await repo.is_banned(10)
-    await repo.create_request(_request(), _card("request", patient_id=10))
-    assert await repo.patient_topic(10) == (None, "Анна")
-    await repo.set_patient_topic(10, 9_000_000_000)
-    assert await repo.patient_topic(10) == (9_000_000_000, "Анна")
-    await repo.set_patient_topic(10, None)
-    assert await repo.patient_topic(10) == (None, "Анна")
+async def test_patient_topics_and_bans(repo: Storage) -> None:
+    assert await repo.patients.patient_topic(10) == (None, "")
+    assert not await repo.patients.is_banned(10)
+    await repo.requests.create_request(_request(), _card("request", patient_id=10))
+    assert await repo.patients.patient_topic(10) == (None, "Анна")
+    await repo.patients.set_patient_topic(10, 9_000_000_000)
+    assert await repo.patients.patient_topic(10) == (9_000_000_000, "Анна")
+    await repo.patients.set_patient_topic(10, None)
+    assert await repo.patients.patient_topic(10) == (None, "Анна")
 
-    await repo.set_banned(10, 1)
-    await repo.set_banned(20, 1)  # a patient never seen before
-    assert await repo.is_banned(10) and await repo.is_banned(20)
-    assert await repo.patient_topic(20) == (None, "")
-    await repo.set_banned(10, None)
-    assert not await repo.is_banned(10) and await repo.is_banned(20)
+    await repo.patients.set_banned(10, 1)
+    await repo.patients.set_banned(20, 1)  # a patient never seen before
+    assert await repo.patients.is_banned(10) and await repo.patients.is_banned(20)
+    assert await repo.patients.patient_topic(20) == (None, "")
+    await repo.patients.set_banned(10, None)
+    assert not await repo.patients.is_banned(10) and await repo.patients.is_banned(20)
 
 
 # --- staff tools ----------------------------------------------------------------------------
 
 
-async def test_audit_newest_first(repo: AnyRepository, clock: Clock) -> None:
+async def test_audit_newest_first(repo: Storage, clock: Clock) -> None:
     for action in ("ban", "unban", "export"):
-        await repo.add_audit(1, "Ольга", action, "user 10")
+        await repo.audit.add_audit(1, "Ольга", action, "user 10")
         clock.advance(seconds=1)
-    assert await repo.latest_audit(2) == [
+    assert await repo.audit.latest_audit(2) == [
         AuditEntry(1, "Ольга", "export", "user 10", NOW + timedelta(seconds=2)),
         AuditEntry(1, "Ольга", "unban", "user 10", NOW + timedelta(seconds=1)),
     ]
 
 
-async def test_keyset_pages_both_ways_with_a_status_filter(repo: AnyRepository) -> None:
-    ids = [await repo.create_request(_request(f"n{i}"), _card("request")) for i in range(7)]
+async def test_keyset_pages_both_ways_with_a_status_filter(repo: Storage) -> None:
+    ids = [
+        await repo.requests.create_request(_request(f"n{i}"), _card("request")) for i in range(7)
+    ]
     assert ids == list(range(1, 8))
     for request_id in (2, 4, 5, 7):
-        await repo.change_request_status(
+        await repo.requests.change_request_status(
             request_id, RequestStatus.NEW, RequestStatus.BOOKED, 1, "x"
         )
 
     async def page(status: RequestStatus | None, **where: int) -> list[int]:
-        return [r.id for r in await repo.list_requests(status, limit=3, **where)]
+        return [r.id for r in await repo.requests.list_requests(status, limit=3, **where)]
 
     assert await page(None) == [7, 6, 5]
     assert await page(None, before_id=5) == [4, 3, 2]
@@ -567,38 +597,40 @@ async def test_keyset_pages_both_ways_with_a_status_filter(repo: AnyRepository) 
     assert await page(RequestStatus.NEW, after_id=3) == [6]
     assert await page(RequestStatus.SPAM) == []
 
-    assert await repo.has_newer_or_older("requests", None, (6, 4)) == (True, True)
-    assert await repo.has_newer_or_older("requests", None, (7, 1)) == (False, False)
-    assert await repo.has_newer_or_older("requests", "booked", (7, 4)) == (False, True)
-    assert await repo.has_newer_or_older("requests", "new", (6, 3)) == (False, True)
-    assert await repo.has_newer_or_older("requests", "new", (3, 1)) == (True, False)
+    assert await repo.requests.has_newer_or_older(None, (6, 4)) == (True, True)
+    assert await repo.requests.has_newer_or_older(None, (7, 1)) == (False, False)
+    assert await repo.requests.has_newer_or_older("booked", (7, 4)) == (False, True)
+    assert await repo.requests.has_newer_or_older("new", (6, 3)) == (False, True)
+    assert await repo.requests.has_newer_or_older("new", (3, 1)) == (True, False)
 
     for rating in (5, 4, 3):
-        await repo.create_review(_review(rating), _card("review"))
-    await repo.moderate_review(2, ReviewStatus.PUBLISHED, "x")
-    assert [r.id for r in await repo.list_reviews(None, limit=2)] == [3, 2]
-    assert [r.id for r in await repo.list_reviews(None, before_id=2)] == [1]
-    assert [r.id for r in await repo.list_reviews(None, after_id=1, limit=1)] == [2]
-    assert [r.id for r in await repo.list_reviews(ReviewStatus.PENDING)] == [3, 1]
-    assert await repo.has_newer_or_older("reviews", "pending", (3, 3)) == (False, True)
+        await repo.reviews.create_review(_review(rating), _card("review"))
+    await repo.reviews.moderate_review(2, ReviewStatus.PUBLISHED, "x")
+    assert [r.id for r in await repo.reviews.list_reviews(None, limit=2)] == [3, 2]
+    assert [r.id for r in await repo.reviews.list_reviews(None, before_id=2)] == [1]
+    assert [r.id for r in await repo.reviews.list_reviews(None, after_id=1, limit=1)] == [2]
+    assert [r.id for r in await repo.reviews.list_reviews(ReviewStatus.PENDING)] == [3, 1]
+    assert await repo.reviews.has_newer_or_older("pending", (3, 3)) == (False, True)
 
 
-async def test_stats_count_since_a_moment(repo: AnyRepository, clock: Clock) -> None:
+async def test_stats_count_since_a_moment(repo: Storage, clock: Clock) -> None:
     clock.now = NOW - timedelta(days=10)
-    await repo.create_request(_request(service_id="old"), _card("request"))  # before `since`
-    await repo.create_review(_review(1), _card("review"))
+    await repo.requests.create_request(
+        _request(service_id="old"), _card("request")
+    )  # before `since`
+    await repo.reviews.create_review(_review(1), _card("review"))
     clock.now = NOW - timedelta(days=1, hours=-11)  # 23:00 UTC the day before
-    await repo.create_request(_request(service_id="consult"), _card("request"))
-    await repo.create_request(_request(service_id=None), _card("request"))
+    await repo.requests.create_request(_request(service_id="consult"), _card("request"))
+    await repo.requests.create_request(_request(service_id=None), _card("request"))
     clock.now = NOW
     for _ in range(2):
-        await repo.create_request(_request(service_id="consult"), _card("request"))
-    await repo.change_request_status(4, RequestStatus.NEW, RequestStatus.BOOKED, 1, "x")
-    await repo.create_review(_review(5), _card("review"))
-    await repo.create_review(_review(4), _card("review"))
+        await repo.requests.create_request(_request(service_id="consult"), _card("request"))
+    await repo.requests.change_request_status(4, RequestStatus.NEW, RequestStatus.BOOKED, 1, "x")
+    await repo.reviews.create_review(_review(5), _card("review"))
+    await repo.reviews.create_review(_review(4), _card("review"))
 
     since = NOW - timedelta(days=7)
-    stats = await repo.stats(since)
+    stats = await repo.requests.stats(since)
     assert stats.since == since and stats.total == 4
     assert stats.per_day == [("2026-11-24", 2), ("2026-11-25", 2)]
     assert stats.per_status == {"new": 3, "booked": 1}
@@ -606,53 +638,55 @@ async def test_stats_count_since_a_moment(repo: AnyRepository, clock: Clock) -> 
     assert stats.reviews_count == 2 and stats.reviews_average == pytest.approx(4.5)
     assert stats.conversion == pytest.approx(0.25)
 
-    empty = await repo.stats(NOW + timedelta(days=1))
+    empty = await repo.requests.stats(NOW + timedelta(days=1))
     assert (empty.total, empty.per_day, empty.per_status, empty.per_service) == (0, [], {}, {})
     assert empty.reviews_count == 0 and empty.reviews_average is None and empty.conversion is None
 
 
-async def test_exports_stream_a_time_range(repo: AnyRepository, clock: Clock) -> None:
+async def test_exports_stream_a_time_range(repo: Storage, clock: Clock) -> None:
     for day in range(5):
         clock.now = NOW + timedelta(days=day)
-        await repo.create_request(_request(f"n{day}"), _card("request"))
-        await repo.create_review(_review(text=f"r{day}"), _card("review"))
+        await repo.requests.create_request(_request(f"n{day}"), _card("request"))
+        await repo.reviews.create_review(_review(text=f"r{day}"), _card("review"))
     start, end = NOW + timedelta(days=1), NOW + timedelta(days=3)
-    assert [r.name async for r in repo.iter_requests(start, end)] == ["n1", "n2"]
-    assert [r.text async for r in repo.iter_reviews(start, end)] == ["r1", "r2"]
-    everything = [r.id async for r in repo.iter_requests(NOW, NOW + timedelta(days=9))]
+    assert [r.name async for r in repo.requests.iter_requests(start, end)] == ["n1", "n2"]
+    assert [r.text async for r in repo.reviews.iter_reviews(start, end)] == ["r1", "r2"]
+    everything = [r.id async for r in repo.requests.iter_requests(NOW, NOW + timedelta(days=9))]
     assert everything == [1, 2, 3, 4, 5]
 
     # An export given up half-way gives its connection back.
     for _ in range(15):
-        rows = repo.iter_requests(NOW, NOW + timedelta(days=9))
+        rows = repo.requests.iter_requests(NOW, NOW + timedelta(days=9))
         async for _row in rows:
             break
         await rows.aclose()  # type: ignore[attr-defined]
-    assert await repo.pending_outbox_count() == 10
+    assert await repo.outbox.pending_outbox_count() == 10
 
 
 # --- patients' data rights ------------------------------------------------------------------
 
 
-async def test_consents_and_personal_data(repo: AnyRepository, clock: Clock) -> None:
-    assert await repo.consent_of(10, "v1") is None
-    empty = await repo.personal_data(10)
+async def test_consents_and_personal_data(repo: Storage, clock: Clock) -> None:
+    assert await repo.patients.consent_of(10, "v1") is None
+    empty = await repo.patients.personal_data(10)
     assert (empty.locale, empty.requests, empty.reviews, empty.consents) == (None, [], [], [])
 
-    await repo.set_user_locale(10, "ru")
-    await repo.create_request(_request("Первая"), _card("request"))
-    await repo.create_request(_request("Вторая"), _card("request"))  # same consent: kept once
+    await repo.patients.set_user_locale(10, "ru")
+    await repo.requests.create_request(_request("Первая"), _card("request"))
+    await repo.requests.create_request(
+        _request("Вторая"), _card("request")
+    )  # same consent: kept once
     later = NOW + timedelta(days=3)
-    await repo.create_request(
+    await repo.requests.create_request(
         NewRequest(10, "ru", None, "Третья", "+7", "вечер", None, "v2", later), _card("request")
     )
-    await repo.create_request(_request("Чужая", user_id=11), _card("request"))
-    await repo.create_review(_review(user_id=10, text="спасибо"), _card("review"))
+    await repo.requests.create_request(_request("Чужая", user_id=11), _card("request"))
+    await repo.reviews.create_review(_review(user_id=10, text="спасибо"), _card("review"))
 
-    assert await repo.consent_of(10, "v1") == NOW
-    assert await repo.consent_of(10, "v2") == later
-    assert await repo.consent_of(11, "v2") is None
-    data = await repo.personal_data(10)
+    assert await repo.patients.consent_of(10, "v1") == NOW
+    assert await repo.patients.consent_of(10, "v2") == later
+    assert await repo.patients.consent_of(11, "v2") is None
+    data = await repo.patients.personal_data(10)
     assert data.locale == "ru"
     assert [r.name for r in data.requests] == ["Первая", "Вторая", "Третья"]
     assert [r.text for r in data.reviews] == ["спасибо"]
@@ -660,25 +694,27 @@ async def test_consents_and_personal_data(repo: AnyRepository, clock: Clock) -> 
 
 
 async def test_forget_erases_a_patient_and_keeps_anonymous_rows(
-    repo: AnyRepository, clock: Clock
+    repo: Storage, clock: Clock
 ) -> None:
-    mine = await repo.create_request(_request("Анна"), _card("request", patient_id=10))
-    other = await repo.create_request(_request("Чужая", user_id=11), _card("request", 11))
-    review = await repo.create_review(_review(5, user_id=10, text="секрет"), _card("review"))
+    mine = await repo.requests.create_request(_request("Анна"), _card("request", patient_id=10))
+    other = await repo.requests.create_request(_request("Чужая", user_id=11), _card("request", 11))
+    review = await repo.reviews.create_review(
+        _review(5, user_id=10, text="секрет"), _card("review")
+    )
     await _send_all(repo)  # cards 1000 (mine), 1001 (other), 1002 (review: no patient)
-    await repo.enqueue(OutboxMessage("relay", 0, CHAT, None, "Анна пишет", patient_id=10))
-    await repo.save_fsm_state("bot:10:10:default", "BookingForm:phone")
-    await repo.save_fsm_state("bot:11:11:default", "BookingForm:phone")
-    await repo.set_user_locale(10, "ru")
+    await repo.outbox.enqueue(OutboxMessage("relay", 0, CHAT, None, "Анна пишет", patient_id=10))
+    await repo.forms.save_fsm_state("bot:10:10:default", "BookingForm:phone")
+    await repo.forms.save_fsm_state("bot:11:11:default", "BookingForm:phone")
+    await repo.patients.set_user_locale(10, "ru")
 
     def notice(request_id: int) -> OutboxMessage:
         return OutboxMessage("erased", request_id, CHAT, None, f"#{request_id} erased")
 
-    erasure = await repo.forget(10, notice)
+    erasure = await repo.patients.forget(10, notice)
     assert erasure.request_ids == [mine] and erasure.review_ids == [review]
     assert [(c.message_id, c.kind, c.ref_id) for c in erasure.cards] == [(1000, "request", mine)]
 
-    erased = await repo.get_request(mine)
+    erased = await repo.requests.get_request(mine)
     assert erased is not None
     assert (erased.name, erased.phone, erased.preferred_time, erased.complaint) == (
         "",
@@ -687,46 +723,55 @@ async def test_forget_erases_a_patient_and_keeps_anonymous_rows(
         None,
     )
     assert erased.status == RequestStatus.NEW and erased.service_id == "consult"  # statistics
-    gone = await repo.get_review(review)
+    gone = await repo.reviews.get_review(review)
     assert gone is not None and (gone.author, gone.text, gone.rating) == (None, None, 5)
-    card = await repo.manager_message(CHAT, 1000)
+    card = await repo.conversations.manager_message(CHAT, 1000)
     assert card is not None and card.text == ""
-    assert await repo.patient_topic(10) == (None, "")
-    assert await repo.load_fsm("bot:10:10:default") == (None, {})
-    assert await repo.load_fsm("bot:11:11:default") == ("BookingForm:phone", {})
+    assert await repo.patients.patient_topic(10) == (None, "")
+    assert await repo.forms.load_fsm("bot:10:10:default") == (None, {})
+    assert await repo.forms.load_fsm("bot:11:11:default") == ("BookingForm:phone", {})
     # The patient's pending relay is dropped; the staff's notice takes its place.
-    assert [(p.message.kind, p.message.ref_id) for p in await repo.due_outbox(NOW, 10)] == [
+    assert [(p.message.kind, p.message.ref_id) for p in await repo.outbox.due_outbox(NOW, 10)] == [
         ("erased", mine)
     ]
-    data = await repo.personal_data(10)
+    data = await repo.patients.personal_data(10)
     assert (data.requests, data.reviews) == ([], [])
-    assert (await repo.get_request(other)).name == "Чужая"  # type: ignore[union-attr]
-    assert (await repo.manager_message(CHAT, 1001)).text == f"#{other}"  # type: ignore[union-attr]
-    assert (await repo.stats(NOW - timedelta(days=1))).total == 2
+    assert (await repo.requests.get_request(other)).name == "Чужая"  # type: ignore[union-attr]
+    assert (await repo.conversations.manager_message(CHAT, 1001)).text == f"#{other}"  # type: ignore[union-attr]
+    assert (await repo.requests.stats(NOW - timedelta(days=1))).total == 2
 
-    again = await repo.forget(10, notice)
+    again = await repo.patients.forget(10, notice)
     assert (again.request_ids, again.review_ids) == ([], [])
 
 
-async def test_retention_erases_old_closed_requests(repo: AnyRepository, clock: Clock) -> None:
+async def test_retention_erases_old_closed_requests(repo: Storage, clock: Clock) -> None:
     clock.now = NOW - timedelta(days=400)
-    old_closed = await repo.create_request(_request("a"), _card("request", patient_id=10))
-    old_open = await repo.create_request(_request("b"), _card("request", patient_id=10))
-    old_spam = await repo.create_request(_request("c"), _card("request", patient_id=10))
-    await repo.change_request_status(old_closed, RequestStatus.NEW, RequestStatus.BOOKED, 1, "x")
-    await repo.change_request_status(old_spam, RequestStatus.NEW, RequestStatus.SPAM, 1, "x")
+    old_closed = await repo.requests.create_request(_request("a"), _card("request", patient_id=10))
+    old_open = await repo.requests.create_request(_request("b"), _card("request", patient_id=10))
+    old_spam = await repo.requests.create_request(_request("c"), _card("request", patient_id=10))
+    await repo.requests.change_request_status(
+        old_closed, RequestStatus.NEW, RequestStatus.BOOKED, 1, "x"
+    )
+    await repo.requests.change_request_status(
+        old_spam, RequestStatus.NEW, RequestStatus.SPAM, 1, "x"
+    )
     clock.now = NOW - timedelta(days=10)
-    recent = await repo.create_request(_request("d"), _card("request", patient_id=10))
-    await repo.change_request_status(recent, RequestStatus.NEW, RequestStatus.CANCELLED, 1, "x")
+    recent = await repo.requests.create_request(_request("d"), _card("request", patient_id=10))
+    await repo.requests.change_request_status(
+        recent, RequestStatus.NEW, RequestStatus.CANCELLED, 1, "x"
+    )
     await _send_all(repo)
     clock.now = NOW
 
-    assert await repo.erase_expired(NOW - timedelta(days=365)) == [old_closed, old_spam]
-    names = {i: (await repo.get_request(i)).name for i in (old_closed, old_open, old_spam, recent)}  # type: ignore[union-attr]
+    assert await repo.patients.erase_expired(NOW - timedelta(days=365)) == [old_closed, old_spam]
+    names = {
+        i: (await repo.requests.get_request(i)).name
+        for i in (old_closed, old_open, old_spam, recent)
+    }  # type: ignore[union-attr]
     assert names == {old_closed: "", old_open: "b", old_spam: "", recent: "d"}
-    assert (await repo.manager_message(CHAT, 1000)).text == ""  # type: ignore[union-attr]
-    assert (await repo.manager_message(CHAT, 1001)).text == f"#{old_open}"  # type: ignore[union-attr]
-    assert await repo.erase_expired(NOW - timedelta(days=365)) == []
+    assert (await repo.conversations.manager_message(CHAT, 1000)).text == ""  # type: ignore[union-attr]
+    assert (await repo.conversations.manager_message(CHAT, 1001)).text == f"#{old_open}"  # type: ignore[union-attr]
+    assert await repo.patients.erase_expired(NOW - timedelta(days=365)) == []
 
 
 async def test_send_slots_are_shared_by_every_repository(
@@ -737,19 +782,21 @@ async def test_send_slots_are_shared_by_every_repository(
         repository_factory.opened(clock) as first,
         repository_factory.opened(clock) as second,
     ):
-        taken = [await repo.reserve_send_slot(CHAT, 3, 60.0) for repo in (first, second, first)]
+        taken = [
+            await repo.outbox.reserve_send_slot(CHAT, 3, 60.0) for repo in (first, second, first)
+        ]
         assert taken == [0.0, 0.0, 0.0]
-        wait = await second.reserve_send_slot(CHAT, 3, 60.0)
+        wait = await second.outbox.reserve_send_slot(CHAT, 3, 60.0)
         assert wait == pytest.approx(60.0)
         # Another chat has a budget of its own.
-        assert await first.reserve_send_slot(CHAT - 1, 3, 60.0) == 0.0
+        assert await first.outbox.reserve_send_slot(CHAT - 1, 3, 60.0) == 0.0
         clock.advance(seconds=30)
-        assert await first.reserve_send_slot(CHAT, 3, 60.0) == pytest.approx(30.0)
+        assert await first.outbox.reserve_send_slot(CHAT, 3, 60.0) == pytest.approx(30.0)
         clock.advance(seconds=30.5)
-        assert await second.reserve_send_slot(CHAT, 3, 60.0) == 0.0
+        assert await second.outbox.reserve_send_slot(CHAT, 3, 60.0) == 0.0
 
 
-async def test_retention_erases_old_patient_messages(repo: AnyRepository, clock: Clock) -> None:
+async def test_retention_erases_old_patient_messages(repo: Storage, clock: Clock) -> None:
     def relay(text: str) -> OutboxMessage:
         return OutboxMessage(
             kind="relay",
@@ -763,14 +810,14 @@ async def test_retention_erases_old_patient_messages(repo: AnyRepository, clock:
         )
 
     clock.now = NOW - timedelta(days=400)
-    await repo.enqueue(relay("старый вопрос, мой телефон +79160000000"))
+    await repo.outbox.enqueue(relay("старый вопрос, мой телефон +79160000000"))
     (old_id,) = await _send_all(repo)
     clock.now = NOW - timedelta(days=5)
-    await repo.enqueue(relay("свежий вопрос"))
+    await repo.outbox.enqueue(relay("свежий вопрос"))
     (recent_id,) = await _send_all(repo, first_message_id=2000)
     clock.now = NOW
-    await repo.erase_expired(NOW - timedelta(days=365))
-    assert (await repo.manager_message(CHAT, old_id)).text == ""  # type: ignore[union-attr]
-    kept = await repo.manager_message(CHAT, recent_id)
+    await repo.patients.erase_expired(NOW - timedelta(days=365))
+    assert (await repo.conversations.manager_message(CHAT, old_id)).text == ""  # type: ignore[union-attr]
+    kept = await repo.conversations.manager_message(CHAT, recent_id)
     assert kept is not None
     assert kept.text == "свежий вопрос"

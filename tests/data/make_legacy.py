@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path.cwd()))  # the release's code, not this checkout's
 
-from storage.models import (  # noqa: E402
+from storage.models import (
     NewRequest,
     NewReview,
     OutboxMessage,
@@ -170,7 +170,13 @@ def make_postgres(out: Path) -> None:
         name = server.create_database()
         asyncio.run(fill(PostgresRepository(server.dsn(name), clock=StepClock())))
         dump = subprocess.run(
-            [str(bindir / "pg_dump"), "--inserts", "--no-owner", "--no-privileges", server.dsn(name)],
+            [
+                str(bindir / "pg_dump"),
+                "--inserts",
+                "--no-owner",
+                "--no-privileges",
+                server.dsn(name),
+            ],
             capture_output=True,
             text=True,
             check=True,
