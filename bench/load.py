@@ -159,7 +159,7 @@ SESSIONS: dict[str, tuple[Step, ...]] = {
         ask_text="Расскажите",
         review_text="Врачи внимательные, всё объяснили <спасибо>",
         ask_signature="Как подписать",
-        sign_as="✍️ Именем",
+        sign_as="✍️ Подписать:",
         thanks="Спасибо за отзыв",
     ),
     "en": _session(
@@ -191,7 +191,7 @@ SESSIONS: dict[str, tuple[Step, ...]] = {
         ask_text="Tell us",
         review_text="Attentive doctors, everything was explained <thanks>",
         ask_signature="How should we sign",
-        sign_as="✍️ As ",
+        sign_as="✍️ Sign as ",
         thanks="Thank you for your review",
     ),
 }

@@ -10,6 +10,7 @@ Layout of the content directory (the `content` package, shipped as package data)
     <locale>/article.toml   title, intro, [[sections]] id/title/drugs/body
     <locale>/prices.toml    title, note, region_note, [[services]] id/name/price_from
     reviews.toml            [[reviews]] author?/rating/text (seeded into the database)
+    clinic.toml             [legal] name/address (the data controller named in the consent text)
 
 Text kinds: *HTML* fields (section bodies, intro, notes) are Telegram HTML limited to `<b>` and
 `<i>`; *plain* fields (titles, service names, review authors and texts) must contain no `<`, `>`
@@ -31,12 +32,14 @@ import content as _content_package
 __all__ = [
     "CONTENT_DIR",
     "ArticleSection",
+    "ClinicDetails",
     "Content",
     "ContentError",
     "LocaleContent",
     "SeedReview",
     "Service",
     "html_problem",
+    "load_clinic",
     "load_content",
 ]
 
@@ -46,6 +49,7 @@ CONTENT_DIR: Path = Path(_content_package.__file__).resolve().parent
 ARTICLE_FILE = "article.toml"
 PRICES_FILE = "prices.toml"
 REVIEWS_FILE = "reviews.toml"
+CLINIC_FILE = "clinic.toml"
 
 MIN_SECTIONS = 10
 MAX_BODY_LEN = 1500  # far below Telegram's 4096, so a section reads comfortably on a phone
@@ -53,6 +57,7 @@ MAX_TITLE_LEN = 60  # titles and service names go on inline buttons
 MAX_NOTE_LEN = 1000
 MAX_REVIEW_LEN = 2000
 MAX_PRICE = 10_000_000  # roubles; anything above is a typo (an extra zero or two)
+MAX_LEGAL_LEN = 300  # a full legal name or postal address, one line of the consent text
 
 _ID_RE = re.compile(r"[a-z0-9_]{1,16}")
 _LOCALE_RE = re.compile(r"[a-z0-9_-]{1,16}")
@@ -127,6 +132,14 @@ class SeedReview:
     author: str | None
     rating: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicDetails:
+    """Who processes the patient's data: named in the consent text, edited by the clinic."""
+
+    legal_name: str
+    legal_address: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +497,35 @@ def _load_reviews(directory: Path) -> tuple[SeedReview, ...]:
             )
         )
     return tuple(reviews)
+
+
+def load_clinic(directory: Path = CONTENT_DIR) -> ClinicDetails:
+    """The clinic's legal details from `clinic.toml`, or ContentError naming file and line.
+
+    They are plain text because they are inserted into HTML messages (the consent text).
+    """
+    source = _Source(directory, CLINIC_FILE)
+    top = source.top()
+    top.check_keys({"legal"})
+    raw_legal = top.get("legal", dict, "a table ([legal])")
+    header = next(
+        (no for no, text in enumerate(source.lines, 1) if re.match(r"^\s*\[\s*legal\s*\]", text)),
+        None,
+    )
+    end = next(
+        (
+            no
+            for no in range((header or 0) + 1, len(source.lines) + 1)
+            if _HEADER_RE.match(source.lines[no - 1])
+        ),
+        len(source.lines) + 1,
+    )
+    legal = _Table(source, raw_legal, "legal", header or 1, end, anchor=header)
+    legal.check_keys({"name", "address"})
+    return ClinicDetails(
+        legal_name=legal.text("name", MAX_LEGAL_LEN, _plain_issue),
+        legal_address=legal.text("address", MAX_LEGAL_LEN, _plain_issue),
+    )
 
 
 def _same_ids(

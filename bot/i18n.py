@@ -1,4 +1,9 @@
-"""Translations: Fluent `.ftl` files under `content/<locale>/`, one bundle per locale."""
+"""Translations: Fluent `.ftl` files under `content/<locale>/`, one bundle per locale.
+
+Every message may also use the shared parameters below (the clinic's legal details from
+`content/clinic.toml`, the retention period), so a text such as the consent can name the clinic
+without any handler passing it: `t("book-ask-consent", version=...)` is enough.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,23 @@ from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
 
+from bot.content import ClinicDetails, load_clinic
+
 FTL_NAME = "bot.ftl"
+DEFAULT_RETENTION_DAYS = 365  # the default of the RETENTION_DAYS setting
+
+
+def shared_params(clinic: ClinicDetails, retention_days: int) -> tuple[tuple[str, Any], ...]:
+    """Parameters every message can use; a handler's own parameter of the same name wins.
+
+    A tuple of pairs, not a dict, so that a Translator stays hashable (keyboards are cached
+    per translator).
+    """
+    return (
+        ("clinic_legal_name", clinic.legal_name),
+        ("clinic_legal_address", clinic.legal_address),
+        ("retention_days", retention_days),
+    )
 
 
 class TranslationError(Exception):
@@ -22,16 +43,18 @@ class Translator:
 
     locale: str
     bundle: FluentBundle
+    shared: tuple[tuple[str, Any], ...] = ()
     # Messages without parameters never change: formatted once (most of a screen's texts).
     _plain: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __call__(self, key: str, /, **params: Any) -> str:
         if not params:
+            # the shared parameters never change, so such a text is still formatted once
             plain = self._plain.get(key)
             if plain is None:
-                plain = self._plain[key] = self._format(key, params)
+                plain = self._plain[key] = self._format(key, dict(self.shared))
             return plain
-        return self._format(key, params)
+        return self._format(key, {**dict(self.shared), **params})
 
     def _format(self, key: str, params: dict[str, Any]) -> str:
         message = self.bundle.get_message(key)
@@ -77,8 +100,19 @@ def _message_ids(resource: Any) -> set[str]:
     return {entry.id.name for entry in resource.body if hasattr(entry, "id") and entry.id}
 
 
-def load_translations(directory: Path, locales: Iterable[str], default_locale: str) -> Translations:
-    """Load and cross-check every locale: each must define exactly the same keys."""
+def load_translations(
+    directory: Path,
+    locales: Iterable[str],
+    default_locale: str,
+    *,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
+) -> Translations:
+    """Load and cross-check every locale: each must define exactly the same keys.
+
+    Also reads `clinic.toml` from `directory` (ContentError if it is broken) for the shared
+    parameters; `retention_days` should be the RETENTION_DAYS setting the bot runs with.
+    """
+    shared = shared_params(load_clinic(directory), retention_days)
     translators: dict[str, Translator] = {}
     keys: dict[str, set[str]] = {}
     for locale in locales:
@@ -95,7 +129,7 @@ def load_translations(directory: Path, locales: Iterable[str], default_locale: s
             raise TranslationError(f"{path}:{line}: syntax error in Fluent message")
         bundle = FluentBundle([locale], use_isolating=False)
         bundle.add_resource(resource)
-        translators[locale] = Translator(locale, bundle)
+        translators[locale] = Translator(locale, bundle, shared)
         keys[locale] = _message_ids(resource)
     reference_locale, reference = next(iter(keys.items()))
     for locale, ids in keys.items():

@@ -36,9 +36,10 @@ def article_menu(t: Translator, content: LocaleContent) -> str:
 
 def article_section(t: Translator, content: LocaleContent, index: int) -> str:
     section = content.sections[index]
-    parts = [f"<b>{section.title}</b>", section.body.strip()]
-    if section.drugs:
+    parts = [f"<b>{section.title}</b>"]
+    if section.drugs:  # the warning comes before any dose, not after it
         parts.append(t("article-doctor-note"))
+    parts.append(section.body.strip())
     parts.append(t("article-position", current=index + 1, total=len(content.sections)))
     return "\n\n".join(parts)
 

@@ -300,7 +300,7 @@ async def _leave_review(telegram: FakeTelegramServer, user: FakeUser, text: str)
     await press(telegram, user, "⭐⭐⭐⭐", "Расскажите")
     await say(telegram, user, text, "Как подписать")
     since = telegram.mark()
-    await press(telegram, user, f"✍️ Именем {user.first_name}", "Спасибо за отзыв")
+    await press(telegram, user, f"✍️ Подписать: {user.first_name}", "Спасибо за отзыв")
     return await telegram.wait_for_message(MANAGER_CHAT_ID, "Новый отзыв", since=since)
 
 

@@ -326,7 +326,7 @@ async def test_review_goes_to_moderation_and_list_shows_published(
     await say(telegram, user, "пять", "выберите одну из кнопок")
     await press(telegram, user, "⭐⭐⭐⭐", "Расскажите")
     await say(telegram, user, "Врачи <внимательные> & вежливые", "Как подписать")
-    await press(telegram, user, "✍️ Именем Света", "Спасибо за отзыв")
+    await press(telegram, user, "✍️ Подписать: Света", "Спасибо за отзыв")
 
     card = await telegram.wait_for_message(MANAGER_CHAT_ID, "Новый отзыв № 3")
     assert "⭐⭐⭐⭐ (4/5)" in card["text"]
@@ -433,7 +433,7 @@ async def test_commands_inside_a_form_are_commands_not_answers(
     await tap(telegram, user, "📝 Записаться на консультацию", "Какая услуга")
     await press(telegram, user, "Массаж стопы", "Как вас зовут?")
     # /help answers but keeps the form (and its keyboard) going.
-    await say(telegram, user, "/help", "Заполнение заявки продолжается")
+    await say(telegram, user, "/help", "Заполнение продолжается")
     await say(telegram, user, "/nonsense", "Такой команды нет")
     await say(telegram, user, "Инна", "Ваш телефон")
     assert reply_keyboard(telegram, user.id) == ["📱 Поделиться номером", "✖️ Отмена"]

@@ -52,7 +52,7 @@ async def test_mydata_then_forget_leaves_no_trace(
     await tap(telegram, user, "✍️ Оставить отзыв", "Выберите от 1 до 5")
     await press(telegram, user, "⭐⭐⭐⭐⭐", "Расскажите")
     await say(telegram, user, "Спасибо доктору Иванову", "Как подписать")
-    await press(telegram, user, "✍️ Именем Зоя", "Спасибо за отзыв")
+    await press(telegram, user, "✍️ Подписать: Зоя", "Спасибо за отзыв")
     await telegram.wait_for_message(MANAGER_CHAT_ID, "Новый отзыв")
 
     mine = await say(telegram, user, "/mydata", "Какие ваши данные хранит клиника")

@@ -14,7 +14,8 @@ start-greeting =
     • read about osteoporosis: causes, symptoms, diagnosis and treatment;
     • see the prices of our services;
     • book a consultation;
-    • leave a review and read what other patients say.
+    • leave a review and read what other patients say;
+    • ask a question: just type it here, and a clinic manager will answer.
 
     Choose an item in the menu below.
 help-text =
@@ -30,8 +31,11 @@ help-text =
     /help — this help
 
     You can also use the menu buttons below.
+
+    <b>Questions for the clinic</b>
+    Any message you type here (except answers to a form's questions) goes to a clinic manager. The answer will come to this chat.
 cancel-nothing = There is nothing to cancel. Here is the main menu.
-not-understood = I did not understand that. Please choose an item in the menu below.
+not-understood = Sorry, I didn't understand that. Please choose an item in the menu below, or type your question as a normal message: a clinic manager will read it.
 stale-button = This button is no longer active. Please open the screen again from the menu.
 error-generic = Sorry, something went wrong on our side. Please try again in a minute.
 
@@ -60,7 +64,7 @@ article-previous = ◀️ Back
 article-next = Next ▶️
 article-sections = 📚 Sections
 article-position = <i>Section { $current } of { $total }</i>
-article-doctor-note = ⚠️ <i>Medicines and doses are prescribed only by a doctor after an examination. Do not take them on your own.</i>
+article-doctor-note = ⚠️ <i>Only a doctor can prescribe these medicines and doses. They have contraindications: do not start, stop or change them on your own, and always consult a specialist first.</i>
 
 ## Prices
 price-from = from { $amount } ₽
@@ -76,17 +80,18 @@ form-use-buttons-above = Please use the buttons under the message above.
 form-text-expected = Please answer with a text message.
 form-problem-empty = The answer is empty. Please type it again.
 form-problem-too-short = That is too short. Please write it in full.
-form-problem-too-long = That is too long: at most { $limit } characters, please.
+form-problem-too-long = That is too long: please use at most { $limit } characters.
 form-problem-no-letters = Please answer in words, not only with emoji or symbols.
 
 ## Consultation request
-book-intro = 📝 <b>Booking a consultation</b>
-    A few short questions, and the clinic's manager will call you back. You can cancel at any time.
+book-intro =
+    📝 <b>Booking a consultation</b>
+    Answer a few short questions, and a clinic manager will call you back. You can cancel at any time.
 book-ask-service = Which service are you interested in?
 book-service-not-sure = 🤔 Not sure, I need advice
 book-service-chosen = Service: <b>{ $service }</b>
 book-ask-name = What is your name?
-book-ask-phone = Your phone number for the call back: tap "📱 Share my phone" or type it, e.g. +7 916 123-45-67.
+book-ask-phone = Your phone number, so we can call you back: tap "📱 Share my phone" or type it, e.g. +7 916 123-45-67.
 book-share-phone = 📱 Share my phone
 book-phone-placeholder = +7 916 123-45-67
 book-phone-invalid = That does not look like a phone number. Please type it with the country code, e.g. +7 916 123-45-67, or tap "📱 Share my phone".
@@ -96,12 +101,27 @@ book-time-morning = 🌅 Morning (9:00–12:00)
 book-time-afternoon = ☀️ Afternoon (12:00–17:00)
 book-time-evening = 🌆 Evening (17:00–20:00)
 book-time-chosen = Preferred time: <b>{ $time }</b>
-book-ask-complaint = Briefly describe what bothers you (optional), or tap "Skip".
-book-complaint-skipped = Complaint: skipped.
+book-ask-complaint = Briefly describe what bothers you, or tap "⏭ Skip": this is optional.
+book-complaint-skipped = Complaint: not given.
 book-ask-consent =
     <b>Consent to the processing of personal data</b>
 
-    To book the consultation, the clinic stores and processes your name, phone number, preferred time and complaint in order to contact you and arrange the appointment. The data is not passed on to third parties. You can ask for it to be erased at any time.
+    By tapping "✅ I agree", you consent to the processing of your personal data.
+
+    • <b>Who processes it:</b> { $clinic_legal_name }, { $clinic_legal_address }.
+    • <b>What data:</b> your name, phone number, preferred call time and complaint, and your Telegram account.
+    • <b>Why:</b> to contact you about the consultation.
+    • <b>How long it is kept:</b> { $retention_days ->
+        [365] up to a year
+       *[other] up to { $retention_days } { $retention_days ->
+            [one] day
+           *[other] days
+        }
+    } after the request is closed; then it is erased.
+    • <b>Complaints</b> are health data, a special category of personal data. Giving them is optional.
+    • <b>How to withdraw consent:</b> send the /forget command and your data will be erased.
+
+    The data is not passed on to third parties.
 
     <i>Consent text, version { $version }</i>
 book-consent-agree = ✅ I agree
@@ -126,20 +146,20 @@ book-field-complaint = Complaint
 book-restart = The form was interrupted. Please start again with "📝 Book a consultation".
 book-done =
     ✅ Thank you! Your request <b>No. { $number }</b> has been received.
-    The clinic's manager will call you at the time you chose.
+    A clinic manager will call you at the time you chose.
 
 ## Reviews
 review-ask-rating = How would you rate the clinic? Choose from 1 to 5 stars.
 review-rated = Your rating: { $stars }
 review-ask-text = Tell us in a few words about your experience, or tap "Skip".
 review-ask-signature = How should we sign your review?
-review-sign-as = ✍️ As { $name }
+review-sign-as = ✍️ Sign as { $name }
 review-sign-anonymous = 🙈 Anonymously
 review-done = 🙏 Thank you for your review! It will be published after moderation.
 review-anonymous = Anonymous
 review-no-text = (no text)
 reviews-empty = There are no published reviews yet. Be the first to leave one!
-reviews-summary = ⭐ <b>{ $average } of 5</b> from { $count ->
+reviews-summary = ⭐ <b>{ $average } out of 5</b> from { $count ->
         [one] { $count } rating
        *[other] { $count } ratings
     }
@@ -191,7 +211,7 @@ status-name-cancelled = cancelled
 status-name-spam = spam
 card-status-line = <b>Status: { $status }</b> — { $staff }, { $at }
 status-changed = Status: { $status }
-status-race = Someone was faster: { $staff } already set "{ $status }" at { $at }.
+status-race = Someone got there first: { $staff } already set "{ $status }" at { $at }.
 staff-only = Only the clinic's staff can do this.
 moderation-button-publish = ✅ Publish
 moderation-button-hide = 🙈 Hide
@@ -205,18 +225,18 @@ relay-from-patient =
     { $text }
 relay-from-patient-media = 💬 <b>Message from patient</b> { $patient }
 relay-truncated = (message shortened)
-relay-passed-on = ✉️ Your message has been passed on to the clinic's manager. The answer will come here.
+relay-passed-on = ✉️ Your message has been passed on to a clinic manager. The answer will come to this chat.
 relay-delivered = ✅ Delivered to the patient.
 relay-failed-blocked = ❌ Not delivered: the patient has blocked the bot.
 relay-failed = ❌ Not delivered: { $error }
 relay-unknown-target = I don't know which patient this is for: reply to a request card or to a patient's message.
-ban-done = 🚫 Patient banned: their messages are ignored, requests and reviews refused.
+ban-done = 🚫 Patient banned: their messages are ignored, and their requests and reviews are refused.
 unban-done = ✅ Patient unbanned.
 ban-usage = Send this command as a reply to a patient's card or message.
 banned-refusal = Sorry, we cannot accept a request from you through the bot. Please contact the clinic another way.
 outbox-empty = ✅ The queue is empty: every card has been delivered.
-outbox-summary = 📬 Waiting for delivery: { $count }. The oldest has waited since { $oldest }.
-outbox-row = • { $kind } No. { $ref }: { $attempts } attempts; { $error }
+outbox-summary = 📬 Waiting for delivery: { $count }. The oldest has been waiting since { $oldest }.
+outbox-row = • { $kind } No. { $ref }: attempts: { $attempts }; { $error }
 outbox-no-error = not tried yet
 outbox-alert = ⚠️ Messages cannot be delivered to the manager chat: { $error }. Waiting: { $count }. Nothing is lost: delivery resumes by itself once the chat works again.
 topic-title = { $name } · { $id }
@@ -271,7 +291,10 @@ staff-stats =
 
     Reviews: { $reviews }, average rating: { $average }
 staff-usage-export = Usage: /export requests|reviews [from YYYY-MM-DD] [to YYYY-MM-DD]
-staff-export-caption = Export "{ $kind }": { $count } rows.
+staff-export-caption = Export "{ $kind }": { $count } { $count ->
+        [one] row
+       *[other] rows
+    }.
 staff-audit-title = <b>Staff actions log</b>
 staff-audit-line = • { $at } — { $staff }: { $action } ({ $target })
 staff-audit-empty = The log is empty.
@@ -295,12 +318,12 @@ forget-yes = 🗑 Yes, erase my data
 forget-no = No, keep it
 forget-kept = All right, your data is untouched.
 forget-done = ✅ Your personal data has been erased.
-forget-notice = 🗑 The data of request No. { $number } was erased at the patient's wish.
-card-erased = 🗑 Data erased at the patient's wish.
+forget-notice = 🗑 The data of request No. { $number } was erased because the patient asked.
+card-erased = 🗑 Data erased because the patient asked.
 command-mydata = My data at the clinic
 command-forget = Erase my data
 flood-slow-down = You are sending messages too fast. Please wait a few seconds.
-form-continue = The form goes on: answer the last question or send /cancel.
+form-continue = You are still filling in a form: answer the last question, or send /cancel to stop.
 form-unknown-command = There is no such command. Answer the last question, or send /cancel to stop filling in the form.
 staff-moderate-button = { $action } No. { $id }
 book-phone-not-own = That is someone else's contact. Tap "📱 Share my phone" to send your own number, or type the number we should call.
