@@ -1,6 +1,6 @@
 """Simulated patients over real getUpdates, against a bot running as a separate process.
 
-The emulated Bot API (bot.emulator.FakeTelegramServer) runs in this process; the bot under
+The emulated Bot API (bot.preview.emulator) runs in this process; the bot under
 test polls it over HTTP from its own process. Every recorded API call reaches
 `Tracker.on_call` (a `server.listeners` hook), which timestamps:
 
@@ -33,7 +33,7 @@ from typing import Any
 
 import psutil
 
-from bot.emulator import TEST_TOKEN, ApiCall, FakeTelegramServer, FakeUser
+from bot.preview.emulator import TEST_TOKEN, ApiCall, FakeTelegramServer, FakeUser
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MANAGER_CHAT_ID = -1001234567890

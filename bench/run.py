@@ -37,7 +37,7 @@ from bench.load import (
     run_level,
 )
 from bench.storage_scale import ScaleResult, as_dicts, measure
-from bot.emulator import FakeTelegramServer
+from bot.preview.emulator import FakeTelegramServer
 
 CURVE = (1, 10, 50, 200, 500)
 QUICK_CURVE = (1, 10, 50)

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.app import Application
-from bot.emulator import TEST_TOKEN, FakeTelegramServer
 from bot.outbox import OutboxTiming
+from bot.preview.emulator import TEST_TOKEN, FakeTelegramServer
 from bot.settings import Settings
 from storage import Repository
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.emulator import FakeTelegramServer, FakeUser
+from bot.preview.emulator import FakeTelegramServer, FakeUser
 from storage import Repository
 
 

@@ -3,7 +3,7 @@ outbox, short 429s on direct manager-chat answers, and erasure of a relayed phot
 
 from __future__ import annotations
 
-from bot.emulator import FakeTelegramServer
+from bot.preview.emulator import FakeTelegramServer
 from tests.conftest import MANAGER_CHAT_ID, RunningBot
 from tests.e2e import manager_cards, patient, say
 from tests.test_e2e_managers import (

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from bot.emulator import ApiCall, FakeChat, FakeTelegramServer, FakeUser
+from bot.preview.emulator import ApiCall, FakeChat, FakeTelegramServer, FakeUser
 from bot.settings import Settings
 from storage.models import RequestStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory

@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.emulator import FakeTelegramServer
 from bot.outbox import OutboxSender
+from bot.preview.emulator import FakeTelegramServer
 from storage.models import NewRequest, OutboxMessage
 from tests.conftest import MANAGER_CHAT_ID, RunningBot
 from tests.e2e import manager_cards, patient, press, say, tap

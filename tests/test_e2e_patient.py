@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.emulator import FakeTelegramServer, FakeUser
+from bot.preview.emulator import FakeTelegramServer, FakeUser
 from tests.conftest import MANAGER_CHAT_ID, RunningBot
 from tests.e2e import manager_cards, patient, press, reply_keyboard, say, tap
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.emulator import FakeTelegramServer, FakeUser
+from bot.preview.emulator import FakeTelegramServer, FakeUser
 from bot.services.retention import RetentionTask
 from storage import SqliteRepository
 from storage.models import NewRequest, OutboxMessage, RequestStatus

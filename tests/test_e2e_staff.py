@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.emulator import FakeTelegramServer, FakeUser
+from bot.preview.emulator import FakeTelegramServer, FakeUser
 from storage.models import NewRequest, NewReview, OutboxMessage, RequestStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import outbox_drained, patient, press, say

@@ -24,6 +24,7 @@ from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramConflictError,
     TelegramForbiddenError,
+    TelegramNotFound,
     TelegramRetryAfter,
     TelegramServerError,
 )
@@ -41,12 +42,11 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from bot.emulator import (
+from bot.preview.emulator import (
     TEST_TOKEN,
     BotApiError,
     FakeTelegramServer,
     parse_html,
-    parse_markdown_v2,
 )
 
 GROUP_ID = -1001000000001
@@ -175,13 +175,11 @@ def test_html_parser_entities() -> None:
         {"type": "spoiler", "offset": 11, "length": 1},
         {"type": "italic", "offset": 15, "length": 1},  # 👍 is two UTF-16 units
     ]
-
-
-def test_markdown_v2_reserved_characters() -> None:
-    assert parse_markdown_v2(r"*Цена*: 1\.500 ₽")[0] == "Цена: 1.500 ₽"
-    with pytest.raises(BotApiError, match=r"Character '\.' is reserved") as raised:
-        parse_markdown_v2("Price: 1.500")
-    assert raised.value.status == 400
+    with pytest.raises(
+        BotApiError, match='Unmatched end tag at byte offset 30, expected "</i>"'
+    ) as err:
+        parse_html("<b>Приём: <i>завтра</b>")
+    assert err.value.status == 400
 
 
 @pytest.mark.asyncio
@@ -195,8 +193,8 @@ async def test_length_and_emptiness_limits(server: FakeTelegramServer, bot: Bot)
     with pytest.raises(TelegramBadRequest, match="message text is empty"):
         await bot.send_message(user.id, "<b> </b>")
     with pytest.raises(TelegramBadRequest, match="message caption is too long"):
-        await bot.send_photo(
-            user.id, BufferedInputFile(b"jpg", filename="p.jpg"), caption="c" * 1025
+        await bot.send_document(
+            user.id, BufferedInputFile(b"%PDF", filename="r.pdf"), caption="c" * 1025
         )
 
 
@@ -229,6 +227,18 @@ async def test_unknown_chat_blocked_user_and_unknown_method(
             "description": "Not Found",
         }
     assert server.calls[-1].method == "noSuchMethod"
+
+
+@pytest.mark.asyncio
+async def test_what_the_bot_never_uses_fails_loudly(server: FakeTelegramServer, bot: Bot) -> None:
+    # Only HTML and the methods the bot calls are emulated: anything else must not pass
+    # unchecked, or a test would trust a message Telegram might refuse.
+    user = server.private_user(107)
+    with pytest.raises(TelegramBadRequest, match="the emulator parses HTML only"):
+        await bot.send_message(user.id, "*Цена*: 1\\.500", parse_mode=ParseMode.MARKDOWN_V2)
+    with pytest.raises(TelegramNotFound):
+        await bot.send_photo(user.id, BufferedInputFile(b"jpg", filename="p.jpg"))
+    assert server.chat_messages(user.id) == []
 
 
 # --------------------------------------------------------------------------- edits
@@ -485,14 +495,13 @@ async def test_allowed_updates_filter(server: FakeTelegramServer, bot: Bot) -> N
 @pytest.mark.asyncio
 async def test_get_updates_conflicts_with_webhook(server: FakeTelegramServer, bot: Bot) -> None:
     assert await bot.set_webhook("https://clinic.example/hook")
-    info = await bot.get_webhook_info()
-    assert info.url == "https://clinic.example/hook"
+    assert server.webhook["url"] == "https://clinic.example/hook"
     with pytest.raises(TelegramConflictError, match="can't use getUpdates method while webhook"):
         await bot.get_updates(timeout=0)
     with pytest.raises(TelegramBadRequest, match="HTTPS URL must be provided"):
         await bot.set_webhook("http://clinic.example/hook")
     assert await bot.delete_webhook(drop_pending_updates=True)
-    assert (await bot.get_webhook_info()).url == ""
+    assert server.webhook["url"] == ""
     assert await bot.get_updates(timeout=0) == []
 
 
@@ -546,37 +555,34 @@ async def test_send_document_stores_bytes(server: FakeTelegramServer, bot: Bot) 
     assert upload.filename == "report.pdf"
     assert upload.content == payload
 
-    downloaded = await bot.download(sent.document.file_id)
-    assert downloaded is not None
-    assert downloaded.read() == payload
-
     message = await server.wait_for_message(user.id, "Ваш отчёт")
     assert message["caption_html"] == "<b>Ваш отчёт</b>"
 
 
 @pytest.mark.asyncio
-async def test_copy_and_forward_into_group(server: FakeTelegramServer, bot: Bot) -> None:
+async def test_copy_into_group_and_resend_by_file_id(server: FakeTelegramServer, bot: Bot) -> None:
     user = server.private_user(302, "Анна")
     server.group(GROUP_ID)
     photo = server.send_photo(user, caption="мой снимок")
     text = server.send_text(user, "вопрос врачу")
 
     copied = await bot.copy_message(GROUP_ID, user.id, photo["message_id"])
-    forwarded = await bot.forward_message(GROUP_ID, user.id, text["message_id"])
+    await bot.copy_message(GROUP_ID, user.id, text["message_id"])
     group_messages = server.chat_messages(GROUP_ID)
     assert group_messages[0]["message_id"] == copied.message_id
     assert group_messages[0]["caption"] == "мой снимок"
     assert group_messages[0]["photo"] == photo["photo"]
-    assert forwarded.forward_origin is not None
-    assert forwarded.text == "вопрос врачу"
+    assert group_messages[1]["text"] == "вопрос врачу"
     assert await server.wait_for_message(GROUP_ID, "мой снимок")  # copies are found too
     with pytest.raises(TelegramBadRequest, match="message to copy not found"):
         await bot.copy_message(GROUP_ID, user.id, 999)
 
-    # The bot can re-send a user's photo by file_id; an unknown id is refused.
-    await bot.send_photo(GROUP_ID, photo["photo"][-1]["file_id"])
+    # The bot can re-send a user's photo as a document by file_id; an unknown id is refused.
+    resent = await bot.send_document(GROUP_ID, photo["photo"][-1]["file_id"])
+    assert resent.document is not None
+    assert server.file_of(server.last_message(GROUP_ID)).content == server.file_of(photo).content
     with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
-        await bot.send_photo(GROUP_ID, "no-such-file-id")
+        await bot.send_document(GROUP_ID, "no-such-file-id")
 
 
 @pytest.mark.asyncio
@@ -617,21 +623,19 @@ async def test_forum_topics(server: FakeTelegramServer, bot: Bot) -> None:
     reply = server.send_text(manager, "беру", chat=forum, message_thread_id=topic.message_thread_id)
     assert reply["reply_to_message"]["forum_topic_created"]["name"] == "Заявка №1"
 
-    assert await bot.close_forum_topic(FORUM_ID, topic.message_thread_id)
+    assert await bot.edit_forum_topic(FORUM_ID, topic.message_thread_id, name="Заявка №1 ✓")
+    with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):
+        await bot.edit_forum_topic(FORUM_ID, topic.message_thread_id, name="Заявка №1 ✓")
     assert await bot.delete_forum_topic(FORUM_ID, topic.message_thread_id)
     with pytest.raises(TelegramBadRequest, match="message thread not found"):
         await bot.send_message(FORUM_ID, "late", message_thread_id=topic.message_thread_id)
 
 
 @pytest.mark.asyncio
-async def test_get_chat_and_members(server: FakeTelegramServer, bot: Bot) -> None:
+async def test_chat_member_statuses(server: FakeTelegramServer, bot: Bot) -> None:
     user = server.private_user(401, "Ivan", username="ivan")
     server.group(GROUP_ID)
     server.chat_members[(GROUP_ID, user.id)] = "administrator"
-    chat = await bot.get_chat(user.id)
-    assert chat.first_name == "Ivan"
-    group = await bot.get_chat(GROUP_ID)
-    assert group.title == "Managers"
 
     assert (await bot.get_chat_member(GROUP_ID, user.id)).status == "administrator"
     assert (await bot.get_chat_member(user.id, user.id)).status == "member"
@@ -639,11 +643,6 @@ async def test_get_chat_and_members(server: FakeTelegramServer, bot: Bot) -> Non
     server.chat_members[(GROUP_ID, 555)] = "kicked"
     assert (await bot.get_chat_member(GROUP_ID, 555)).status == "kicked"
     assert (await bot.get_chat_member(GROUP_ID, server.bot_id)).status == "administrator"
-
-    sent = await bot.send_message(GROUP_ID, "pin me")
-    assert await bot.pin_chat_message(GROUP_ID, sent.message_id)
-    assert server.pinned[GROUP_ID] == [sent.message_id]
-    assert await bot.send_chat_action(GROUP_ID, "typing")
 
 
 @pytest.mark.asyncio
@@ -655,13 +654,10 @@ async def test_commands_are_stored_per_scope_and_language(
     scope = BotCommandScopeAllPrivateChats()
     assert await bot.set_my_commands(ru, scope=scope)
     assert await bot.set_my_commands(en, scope=scope, language_code="en")
-    assert [c.description for c in await bot.get_my_commands(scope=scope)] == ["Начать"]
-    got = await bot.get_my_commands(scope=scope, language_code="en")
-    assert [c.description for c in got] == ["Start"]
-    assert await bot.get_my_commands() == []
-    assert server.my_commands({"type": "all_private_chats"}, "en")[0]["description"] == "Start"
-    assert await bot.delete_my_commands(scope=scope, language_code="en")
-    assert await bot.get_my_commands(scope=scope, language_code="en") == []
+    private = {"type": "all_private_chats"}
+    assert [c["description"] for c in server.my_commands(private)] == ["Начать"]
+    assert [c["description"] for c in server.my_commands(private, "en")] == ["Start"]
+    assert server.my_commands() == []
     with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand(command="Start", description="x")])
 

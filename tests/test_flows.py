@@ -30,7 +30,7 @@ from bot.app import create_dispatcher
 from bot.content import CONTENT_DIR, load_content
 from bot.i18n import load_translations
 from bot.outbox import OutboxSender, OutboxTiming
-from bot.emulator import TEST_TOKEN
+from bot.preview.emulator import TEST_TOKEN
 from bot.settings import Settings
 from storage import SqliteRepository
 

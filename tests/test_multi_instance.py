@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.emulator import TEST_TOKEN, FakeTelegramServer
+from bot.preview.emulator import TEST_TOKEN, FakeTelegramServer
 from storage import PostgresRepository
 from storage.models import NewRequest, OutboxMessage
 from tests.conftest import MANAGER_CHAT_ID

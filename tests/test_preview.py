@@ -16,9 +16,9 @@ import aiohttp
 import pytest
 
 from bot.content import CONTENT_DIR, ContentError
-from bot.emulator import TEST_TOKEN
 from bot.preview.cli import is_local_url, remote_api_url
 from bot.preview.core import MANAGER_CHAT_ID, PATIENTS, Preview
+from bot.preview.emulator import TEST_TOKEN
 from bot.preview.render import message_html, sanitize_html
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import Application, run
-from bot.emulator import FakeTelegramServer
+from bot.preview.emulator import FakeTelegramServer
 from tests.conftest import FAST_OUTBOX, RunningBot, SettingsFactory
 from tests.e2e import patient, press, say, tap
 from tests.servers import free_port, redis_server

@@ -765,9 +765,9 @@ async def test_retention_erases_old_closed_requests(repo: Storage, clock: Clock)
 
     assert await repo.patients.erase_expired(NOW - timedelta(days=365)) == [old_closed, old_spam]
     names = {
-        i: (await repo.requests.get_request(i)).name
+        i: (await repo.requests.get_request(i)).name  # type: ignore[union-attr]
         for i in (old_closed, old_open, old_spam, recent)
-    }  # type: ignore[union-attr]
+    }
     assert names == {old_closed: "", old_open: "b", old_spam: "", recent: "d"}
     assert (await repo.conversations.manager_message(CHAT, 1000)).text == ""  # type: ignore[union-attr]
     assert (await repo.conversations.manager_message(CHAT, 1001)).text == f"#{old_open}"  # type: ignore[union-attr]

@@ -1,6 +1,6 @@
 """`clinic-bot preview`: the Bot API emulator, the real bot and a web page in one process.
 
-Nothing here talks to Telegram: :class:`~bot.emulator.FakeTelegramServer` plays the Bot API
+Nothing here talks to Telegram: :class:`~bot.preview.emulator.FakeTelegramServer` plays the Bot API
 on 127.0.0.1, the unchanged application long-polls it, and a small page (also on 127.0.0.1)
 shows two chats, the patient's and the managers', kept current over a WebSocket. What a
 person does on the page becomes an update from a fake user; what the bot does reaches the
@@ -22,9 +22,17 @@ from aiohttp import WSMsgType, web
 
 from bot.app import Application, create_bot, create_dispatcher
 from bot.content import CONTENT_DIR, Content, ContentError, load_content
-from bot.emulator import TEST_TOKEN, ApiCall, FakeChat, FakeTelegramServer, FakeUser
 from bot.i18n import TranslationError, Translations, load_translations
 from bot.metrics import Metrics
+from bot.preview.emulator import (
+    SEND_METHODS,
+    TEST_TOKEN,
+    TEXT_LIMIT,
+    ApiCall,
+    FakeChat,
+    FakeTelegramServer,
+    FakeUser,
+)
 from bot.preview.render import message_view, reply_keyboard_view
 from bot.settings import SUPPORTED_LOCALES, Settings
 from storage import Repository, open_repository
@@ -58,24 +66,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-TEXT_LIMIT = 4096
 # Bot API failures that the bot handles itself and a person need not see.
 _QUIET_ERRORS = ("message is not modified", "query is too old")
-_SEND_METHODS = frozenset(
-    {
-        "sendmessage",
-        "copymessage",
-        "forwardmessage",
-        "sendphoto",
-        "senddocument",
-        "sendvoice",
-        "sendaudio",
-        "sendvideo",
-        "sendanimation",
-        "sendsticker",
-        "sendvideonote",
-    }
-)
 
 
 class ActionError(Exception):
@@ -601,7 +593,7 @@ class Preview:
         if chat_id not in self._history:
             return
         self._record(message)
-        if method in _SEND_METHODS and isinstance(message.get("reply_keyboard"), dict):
+        if method in SEND_METHODS and isinstance(message.get("reply_keyboard"), dict):
             markup = message["reply_keyboard"]
             if "keyboard" in markup or markup.get("remove_keyboard"):
                 self._keyboards[chat_id] = reply_keyboard_view(markup)
