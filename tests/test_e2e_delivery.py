@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.emulator import ApiCall, FakeTelegramServer
 from bot.outbox import OutboxSender
+from bot.preview.emulator import ApiCall, FakeTelegramServer
 from storage.models import NewRequest, OutboxMessage
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 
