@@ -28,6 +28,7 @@ from bot.i18n import Translations, load_translations
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import CallbackAnswers, LocaleMiddleware
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
+from bot.pacing import SendPacingMiddleware
 from bot.retry import RetryAfterMiddleware
 from bot.services.repositories import ReviewRepo
 from bot.services.retention import RetentionTask
@@ -44,9 +45,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def create_bot(settings: Settings) -> Bot:
+def create_bot(settings: Settings, *, pacing: SendPacingMiddleware | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(RetryAfterMiddleware())
+    if pacing is not None:
+        # Inside the retry: a repeated request waits for a slot of its own.
+        session.middleware(pacing)
     return Bot(
         token=settings.bot_token.get_secret_value(),
         session=session,
@@ -214,7 +218,16 @@ class Application:
             redis=redis,
             metrics=metrics,
         )
-        return cls(settings, repository, create_bot(settings), dispatcher, metrics, redis)
+        pace = (
+            timing
+            or OutboxTiming(
+                per_chat_limit=settings.outbox_chat_limit,
+                per_chat_window_seconds=settings.outbox_chat_window_seconds,
+            )
+        ).pace
+        pacing = SendPacingMiddleware(repository.reserve_send_slot, settings.manager_chat_id, pace)
+        bot = create_bot(settings, pacing=pacing)
+        return cls(settings, repository, bot, dispatcher, metrics, redis)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Long polling until stopped; deletes a webhook first, as getUpdates needs."""

@@ -3,7 +3,11 @@
 Requests, reviews and patients' messages are written together with their outbox row, so a
 card exists as long as its request does; this sender only moves rows from "pending" to
 "sent". Delivery is at-least-once: a crash between Telegram's answer and marking the row
-sent repeats that one message after the restart, and never drops one.
+sent repeats that one message after the restart, and never drops one. Short of a crash, a
+card Telegram accepted is never posted again: marking it sent is retried until it succeeds.
+
+The pace of the manager chat is not kept here but in the session (`bot.pacing`), which
+counts every message the bot posts there, cards and everything else alike.
 """
 
 from __future__ import annotations
@@ -31,21 +35,28 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
 from bot.clock import Clock, utc_now
+from bot.pacing import SendPace
 from storage import Repository
 from storage.models import OutboxMessage, PendingMessage
 
 logger = logging.getLogger(__name__)
 
 BATCH = 50
-OVERALL = 0  # the send-log key of all chats together; no Telegram chat has id 0
 # How long a stop waits for the message in flight to be recorded before cancelling anyway.
 STOP_GRACE_SECONDS = 10.0
+# The longest pause between two attempts to record a card as sent: well inside a stop's
+# grace and inside the lease under which no other instance may take the row.
+MARK_SENT_MAX_BACKOFF_SECONDS = 5.0
 TOPIC_GONE_MARKERS = ("message thread not found", "topic_deleted", "topic_id_invalid")
 
 
 @dataclass(frozen=True, slots=True)
 class OutboxTiming:
-    """Retry and pacing parameters; tests shrink them to compress minutes into seconds."""
+    """Retry and pacing parameters; tests shrink them to compress minutes into seconds.
+
+    The pacing fields are applied by the session's `SendPacingMiddleware` (see `pace`),
+    not by the sender, so that every message into the manager chat counts once.
+    """
 
     poll_seconds: float = 5.0
     retry_base_seconds: float = 1.0
@@ -54,6 +65,17 @@ class OutboxTiming:
     per_chat_limit: int = 20
     per_chat_window_seconds: float = 60.0
     overall_per_second: int = 30
+    # How much longer than Telegram's the bot counts its windows (see `SendPace.margin`).
+    pace_margin: float = 0.1
+
+    @property
+    def pace(self) -> SendPace:
+        return SendPace(
+            per_chat_limit=self.per_chat_limit,
+            per_chat_window_seconds=self.per_chat_window_seconds,
+            overall_per_second=self.overall_per_second,
+            margin=self.pace_margin,
+        )
 
 
 class _StopRequestedError(Exception):
@@ -65,7 +87,11 @@ Alert = Callable[[Bot, str, int], Awaitable[None]]
 
 
 class OutboxSender:
-    """A background task that drains the outbox in order, pacing and retrying as needed."""
+    """A background task that drains the outbox in order, retrying as needed.
+
+    The bot's session must pace it (`bot.pacing.SendPacingMiddleware`): the sender posts
+    as fast as the session lets it.
+    """
 
     def __init__(
         self,
@@ -211,7 +237,7 @@ class OutboxSender:
             self._count_error(error)
             await self._postpone(bot, pending, _describe(error), None, permanent=True)
             return False
-        await self._repository.mark_outbox_sent(pending.id, message_id)
+        await self._mark_sent(pending, message_id)
         if self._failing_since_error is not None:
             logger.info("Manager chat reachable again; outbox delivery resumed")
             self._failing_since_error = None
@@ -239,7 +265,6 @@ class OutboxSender:
         topic_id, name = await self._repository.patient_topic(message.patient_id)
         if topic_id is not None:
             return topic_id
-        await self._pace(message.chat_id)
         self._begin_request()
         topic = await bot.create_forum_topic(
             message.chat_id, self._topic_title(name or "?", message.patient_id)[:128]
@@ -262,7 +287,6 @@ class OutboxSender:
             if message.reply_markup
             else None
         )
-        await self._pace(message.chat_id)
         self._begin_request()
         if message.copy_chat_id is not None and message.copy_message_id is not None:
             copied = await bot.copy_message(
@@ -284,19 +308,33 @@ class OutboxSender:
         )
         return sent.message_id
 
-    async def _pace(self, chat_id: int) -> None:
-        """Wait for a slot under the group limit and the overall one.
+    async def _mark_sent(self, pending: PendingMessage, message_id: int) -> None:
+        """Record the card as sent, however long the database takes to accept it.
 
-        The slots are taken in the database, so the limits hold for all bot processes
-        together and across a restart.
+        Telegram has posted it: giving up here would post it a second time, and the first
+        copy would be linked to no patient. A stop waits for this within its grace.
         """
-        timing = self._timing
-        for key, limit, window in (
-            (chat_id, timing.per_chat_limit, timing.per_chat_window_seconds),
-            (OVERALL, timing.overall_per_second, 1.0),
-        ):
-            while (wait := await self._repository.reserve_send_slot(key, limit, window)) > 0:
-                await self._sleep(wait)
+        failures = 0
+        while True:
+            try:
+                await self._repository.mark_outbox_sent(pending.id, message_id)
+                return
+            except Exception as error:
+                delay = min(
+                    self._timing.retry_base_seconds * 2**failures,
+                    self._timing.max_backoff_seconds,
+                    MARK_SENT_MAX_BACKOFF_SECONDS,
+                )
+                failures += 1
+                # The error's type only: a database's detail may quote the row's values.
+                logger.warning(
+                    "Could not record %s %d as sent (%s); retrying in %.1f s",
+                    pending.message.kind,
+                    pending.message.ref_id,
+                    type(error).__name__,
+                    delay,
+                )
+                await self._sleep(delay)
 
     def _count_error(self, error: TelegramAPIError) -> None:
         if self._on_error is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiogram.client.session.middlewares.base import (
@@ -26,9 +27,16 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
     A long wait is passed on: the outbox reschedules its row instead of holding a handler.
     """
 
-    def __init__(self, max_wait_seconds: float = 5.0, attempts: int = 2) -> None:
+    def __init__(
+        self,
+        max_wait_seconds: float = 5.0,
+        attempts: int = 2,
+        *,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._max_wait = max_wait_seconds
         self._attempts = attempts
+        self._sleep = sleep
 
     async def __call__(
         self,
@@ -47,5 +55,5 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
                     error.retry_after,
                     type(method).__name__,
                 )
-                await asyncio.sleep(error.retry_after)
+                await self._sleep(error.retry_after)
         raise AssertionError("unreachable")

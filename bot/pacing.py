@@ -1,0 +1,171 @@
+"""Telegram's send limits kept for every message the bot sends, whoever sends it.
+
+Telegram allows about 20 messages a minute into one group and 30 a second overall, and
+answers a 429 beyond that. The manager chat receives cards from the outbox, but also
+delivery confirmations, alerts, erasure notices and answers to staff commands; counting
+only some of them lets the others push the chat over the limit. So the pace is kept in
+the session, below every sender: each request that posts a message waits for a slot first.
+
+The slots are taken in the database (a send log), so the limits hold for all bot processes
+together and across a restart. Their windows are counted a little longer than Telegram's,
+so that the clocks of the bot, the database and Telegram may differ a little and a request
+may travel a little without Telegram ever having to refuse one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import (
+    CopyMessage,
+    CopyMessages,
+    CreateForumTopic,
+    ForwardMessage,
+    ForwardMessages,
+    Response,
+    SendAnimation,
+    SendAudio,
+    SendContact,
+    SendDice,
+    SendDocument,
+    SendGame,
+    SendInvoice,
+    SendLocation,
+    SendMediaGroup,
+    SendMessage,
+    SendPaidMedia,
+    SendPhoto,
+    SendPoll,
+    SendSticker,
+    SendVenue,
+    SendVideo,
+    SendVideoNote,
+    SendVoice,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+OVERALL = 0
+"""The send-log key of all chats together; no Telegram chat has id 0."""
+
+SlotReserver = Callable[[int, int, float], Awaitable[float]]
+"""`reserve_send_slot(chat_id, limit, window_seconds)` of a repository: takes a slot among
+`limit` sends per `window_seconds` into `chat_id` and returns 0, or returns how many seconds
+to wait before asking again."""
+
+Sleep = Callable[[float], Awaitable[None]]
+
+# Methods that post a message into a chat (a new forum topic posts a service message too).
+# Edits, deletions, chat actions and answers to callback queries post nothing new.
+POSTING_METHODS: tuple[type[TelegramMethod[Any]], ...] = (
+    SendMessage,
+    CopyMessage,
+    ForwardMessage,
+    SendPhoto,
+    SendDocument,
+    SendAudio,
+    SendVideo,
+    SendAnimation,
+    SendVoice,
+    SendVideoNote,
+    SendSticker,
+    SendVenue,
+    SendLocation,
+    SendContact,
+    SendPoll,
+    SendDice,
+    SendInvoice,
+    SendGame,
+    SendPaidMedia,
+    CreateForumTopic,
+)
+# These post one message per item.
+MULTI_POSTING_METHODS: tuple[type[TelegramMethod[Any]], ...] = (
+    SendMediaGroup,
+    CopyMessages,
+    ForwardMessages,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SendPace:
+    """Telegram's limits, and how much longer than Telegram's the bot counts its windows."""
+
+    per_chat_limit: int = 20
+    per_chat_window_seconds: float = 60.0
+    overall_per_second: int = 30
+    # A tenth of Telegram's window: 6 s of a minute, far beyond any clock difference or
+    # network delay, at the cost of two messages a minute fewer in the busiest hour.
+    margin: float = 0.1
+
+
+def messages_posted(method: TelegramMethod[Any]) -> int:
+    """How many messages the request posts into its chat (0 for edits and the like)."""
+    if isinstance(method, POSTING_METHODS):
+        return 1
+    if isinstance(method, SendMediaGroup):
+        return len(method.media)
+    if isinstance(method, CopyMessages | ForwardMessages):
+        return len(method.message_ids)
+    return 0
+
+
+class SendPacingMiddleware(BaseRequestMiddleware):
+    """Holds every message-posting request until Telegram's limits leave room for it.
+
+    Every post waits for a slot under the overall limit; a post into the manager chat also
+    waits for one under the group limit. Requests into other groups are not paced per chat:
+    the bot writes only into the manager chat and private chats (one message per patient
+    action, far below a chat's limit).
+    """
+
+    def __init__(
+        self,
+        reserve_slot: SlotReserver,
+        manager_chat_id: int,
+        pace: SendPace | None = None,
+        *,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self._reserve_slot = reserve_slot
+        self._manager_chat_id = manager_chat_id
+        self._pace = pace or SendPace()
+        self._sleep = sleep
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        posts = messages_posted(method)
+        into_manager_chat = getattr(method, "chat_id", None) == self._manager_chat_id
+        for _ in range(posts):
+            await self.wait_for_slot(into_manager_chat=into_manager_chat)
+        return await make_request(bot, method)
+
+    async def wait_for_slot(self, *, into_manager_chat: bool) -> None:
+        """Take a slot for one message, waiting as long as the limits ask."""
+        pace = self._pace
+        stretch = 1.0 + pace.margin
+        if into_manager_chat:
+            await self._take(
+                self._manager_chat_id,
+                pace.per_chat_limit,
+                pace.per_chat_window_seconds * stretch,
+            )
+        await self._take(OVERALL, pace.overall_per_second, 1.0 * stretch)
+
+    async def _take(self, key: int, limit: int, window_seconds: float) -> None:
+        while (wait := await self._reserve_slot(key, limit, window_seconds)) > 0:
+            await self._sleep(wait)
