@@ -7,11 +7,15 @@ deployment tools set them without reading the code.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.services.clinic_time import QuietHours, parse_duration, parse_offsets
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{35}$")
 SUPPORTED_LOCALES: tuple[str, ...] = ("ru", "en")
@@ -41,6 +45,12 @@ EXPECTATIONS: dict[str, str] = {
     "metrics_port": "a port number, 1-65535, or empty",
     "throttle_limit": "a positive number of messages",
     "throttle_window_seconds": "a positive number of seconds",
+    "clinic_timezone": "an IANA timezone name, like Europe/Moscow or Asia/Yekaterinburg",
+    "reminders": (
+        "comma-separated times before a visit, like 24h,2h (units d, h, m), or empty for none"
+    ),
+    "quiet_hours": "HH:MM-HH:MM in the clinic's timezone, like 21:00-09:00, or empty for none",
+    "follow_up_after": "a time after the visit, like 2h or 90m (units d, h, m)",
 }
 
 
@@ -72,6 +82,14 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
     outbox_chat_limit: int = Field(default=20, gt=0)
     outbox_chat_window_seconds: float = Field(default=60.0, gt=0)
+    # The visit loop: times people read and type are in the clinic's timezone.
+    clinic_timezone: str = "Europe/Moscow"
+    reminders: Annotated[tuple[timedelta, ...], NoDecode] = (
+        timedelta(hours=24),
+        timedelta(hours=2),
+    )
+    quiet_hours: Annotated[QuietHours | None, NoDecode] = QuietHours.parse("21:00-09:00")
+    follow_up_after: Annotated[timedelta, NoDecode] = timedelta(hours=2)
 
     @field_validator("bot_token")
     @classmethod
@@ -149,6 +167,44 @@ class Settings(BaseSettings):
             raise ValueError("malformed secret")
         return value
 
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        name = value.strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError("unknown timezone") from error
+        return name
+
+    @field_validator("reminders", mode="before")
+    @classmethod
+    def _reminder_offsets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_offsets(value)
+        return value
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet_period(cls, value: object) -> object:
+        if isinstance(value, str):
+            return QuietHours.parse(value)
+        return value
+
+    @field_validator("follow_up_after", mode="before")
+    @classmethod
+    def _follow_up_delay(cls, value: object) -> object:
+        if isinstance(value, str):
+            return parse_duration(value)
+        return value
+
+    @field_validator("follow_up_after")
+    @classmethod
+    def _positive_delay(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("a positive delay")
+        return value
+
     @model_validator(mode="after")
     def _webhook_needs_secret(self) -> Settings:
         if self.webhook_url and self.webhook_secret is None:
@@ -159,6 +215,11 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         """The database file, relative paths resolved against the working directory."""
         return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def clinic_zone(self) -> ZoneInfo:
+        """CLINIC_TIMEZONE as a zone (validated at start, so this cannot fail)."""
+        return ZoneInfo(self.clinic_timezone)
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
