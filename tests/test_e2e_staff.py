@@ -92,7 +92,7 @@ async def test_request_detail_status_filter_and_stats(
     assert "Анна" not in booked["text"]
     await say(telegram, admin, "/requests nonsense", "Использование: /requests")
     await say(telegram, admin, "/request 99", "не найдена")
-    stats = await say(telegram, admin, "/stats", "Статистика за 7 дн.")
+    stats = await say(telegram, admin, "/stats", "Статистика за 7 дней")
     assert "Заявок всего: 3" in stats["text"]
     assert "Конверсия (записан / все): 33,3%" in stats["text"]
     assert "Массаж стопы: 2" in stats["text"]

@@ -33,7 +33,7 @@ help-text =
     You can also use the menu buttons below.
 
     <b>Questions for the clinic</b>
-    Any message you type here (except answers to a form's questions) goes to a clinic manager. The answer will come to this chat.
+    Any message you type here (except commands and answers to a form's questions) goes to a clinic manager. The answer will come to this chat.
 cancel-nothing = There is nothing to cancel. Here is the main menu.
 not-understood = Sorry, I didn't understand that. Please choose an item in the menu below, or type your question as a normal message: a clinic manager will read it.
 stale-button = This button is no longer active. Please open the screen again from the menu.
