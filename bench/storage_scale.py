@@ -1,7 +1,7 @@
 """Storage at scale: /requests, /stats and /export with 10k, 100k and 1M requests.
 
-The database is built by the repository itself (so it carries every migration and index),
-then filled in one transaction with `executemany`. Requests arrive at a constant rate
+The database is built by the storage itself (`storage.upgrade_database`: every migration and
+index), then filled in one transaction with `executemany`. Requests arrive at a constant rate
 (REQUESTS_PER_DAY, the newest one "now"), so a 7-day /stats window holds about the same
 number of rows at every size - as it would for a clinic that has simply been running longer.
 Reviews come at a tenth of that rate.
@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+PAGE_SIZE = 10  # bot/handlers/staff_tools.py
 REQUESTS_PER_DAY = 1_000
 REVIEWS_PER_REQUEST = 0.1
 SERVICES = ("consult", "cycle1", "cycle2", "session", "massage", "taping_simple", None)
@@ -89,15 +90,10 @@ def _review_rows(count: int, now: datetime, rng: random.Random) -> Iterator[tupl
 
 def build(path: Path, requests: int, *, seed: int = 7) -> float:
     """A database with `requests` requests (and a tenth as many reviews); returns seconds."""
-    from storage.sqlite import SqliteRepository
-
-    async def create_schema() -> None:
-        repository = SqliteRepository(path)
-        await repository.open()
-        await repository.close()
+    from storage import upgrade_database
 
     started = time.perf_counter()
-    asyncio.run(create_schema())
+    asyncio.run(upgrade_database(f"sqlite:///{path}"))
     now = datetime.now(UTC)
     rng = random.Random(seed)
     db = sqlite3.connect(path, isolation_level=None)
@@ -141,29 +137,42 @@ async def _timed(
 
 
 async def _probe_queries(path: Path, repeats: int) -> dict[str, Any]:
+    from sqlalchemy import func, select
+
     from bot import staff_views
     from bot.content import CONTENT_DIR, load_content
-    from bot.handlers.staff_tools import _requests_screen
     from bot.i18n import load_translations
     from bot.settings import SUPPORTED_LOCALES
-    from storage.sqlite import SqliteRepository
+    from storage import open_storage
+    from storage.models import RequestStatus
+    from storage.schema import requests
 
     content = load_content(CONTENT_DIR, SUPPORTED_LOCALES)
     t = load_translations(CONTENT_DIR, SUPPORTED_LOCALES, "ru").get("ru")
-    repository = SqliteRepository(path)
-    await repository.open()
+    storage = await open_storage(f"sqlite:///{path}")
     try:
-        async with repository._conn.execute("SELECT MAX(id) FROM requests") as cursor:
-            row = await cursor.fetchone()
-        middle = int(row[0] or 0) // 2 if row is not None else 0
+        async with storage.database.read() as connection:
+            middle = int(await connection.scalar(select(func.max(requests.c.id))) or 0) // 2
 
         def requests_page(status: str, before: int | None) -> Callable[[], Awaitable[object]]:
-            # Exactly what the /requests handler (and its "older" button) computes.
-            return lambda: _requests_screen(repository, content, t, status, before, None)
+            # What the /requests handler (and its "older" button) computes: a page of
+            # PAGE_SIZE, its text, and whether there are newer and older pages.
+            async def page() -> str:
+                rows = await storage.requests.list_requests(
+                    RequestStatus(status) if status else None, before_id=before, limit=PAGE_SIZE
+                )
+                text = staff_views.requests_page(t, content.for_locale("ru"), status, rows)
+                if rows:
+                    await storage.requests.has_newer_or_older(
+                        status or None, (rows[0].id, rows[-1].id)
+                    )
+                return text
+
+            return page
 
         async def stats() -> str:
             # /stats (7 days): the query and the rendering of the answer.
-            data = await repository.stats(datetime.now(UTC) - timedelta(days=7))
+            data = await storage.requests.stats(datetime.now(UTC) - timedelta(days=7))
             return staff_views.stats(t, content.for_locale("ru"), 7, data)
 
         results: dict[str, Any] = {}
@@ -177,7 +186,7 @@ async def _probe_queries(path: Path, repeats: int) -> dict[str, Any]:
             results[name] = await _timed(action, repeats)
         return results
     finally:
-        await repository.close()
+        await storage.close()
 
 
 async def _probe_export(path: Path) -> dict[str, Any]:
@@ -186,7 +195,7 @@ async def _probe_export(path: Path) -> dict[str, Any]:
     from bot.content import CONTENT_DIR, load_content
     from bot.services.export import write_requests
     from bot.settings import SUPPORTED_LOCALES
-    from storage.sqlite import SqliteRepository
+    from storage import open_storage
 
     local = load_content(CONTENT_DIR, SUPPORTED_LOCALES).for_locale("ru")
 
@@ -194,8 +203,7 @@ async def _probe_export(path: Path) -> dict[str, Any]:
         service = local.service(service_id) if service_id else None
         return service.name if service else ""
 
-    repository = SqliteRepository(path)
-    await repository.open()
+    storage = await open_storage(f"sqlite:///{path}")
     baseline = psutil.Process().memory_info().rss
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -204,11 +212,13 @@ async def _probe_export(path: Path) -> dict[str, Any]:
             start = datetime(2000, 1, 1, tzinfo=UTC)
             end = datetime.now(UTC) + timedelta(days=1)
             started = time.perf_counter()
-            count = await write_requests(repository.iter_requests(start, end), target, service_name)
+            count = await write_requests(
+                storage.requests.iter_requests(start, end), target, service_name
+            )
             seconds = time.perf_counter() - started
             size = target.stat().st_size
     finally:
-        await repository.close()
+        await storage.close()
     return {
         "rows": count,
         "seconds": seconds,
@@ -320,8 +330,28 @@ def as_dicts(results: list[ScaleResult]) -> list[dict[str, Any]]:
     return [asdict(result) for result in results]
 
 
+def _measure_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.storage_scale measure",
+        description="Build SQLite databases of these sizes and time /requests, /stats, /export "
+        "on each (1M rows: ~1 GB of disk and a few minutes).",
+    )
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated row counts")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print(json.dumps(as_dicts(measure(sizes, args.dir, repeats=args.repeats)), indent=1))
+    return 0
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["probe"]:
         sys.exit(_probe_main(sys.argv[2:]))
-    print("usage: python -m bench.storage_scale probe {queries,export} DB", file=sys.stderr)
+    if sys.argv[1:2] == ["measure"]:
+        sys.exit(_measure_main(sys.argv[2:]))
+    print(
+        "usage: python -m bench.storage_scale {measure [--sizes N,N] | probe {queries,export} DB}",
+        file=sys.stderr,
+    )
     sys.exit(2)
