@@ -56,7 +56,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-        return moment.astimezone(UTC)
+        # What the bot wrote is UTC already (and parsed as such): no new object per row.
+        return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 TelegramId = BigInteger().with_variant(Integer(), "sqlite")

@@ -211,5 +211,7 @@ class RequestRepository:
                 .order_by(requests.c.id)
                 .execution_options(yield_per=STREAM_ROWS)
             )
-            async for row in rows:
-                yield request_of(row)
+            # A partition at a time: each step of an async result is a greenlet switch.
+            async for partition in rows.partitions():
+                for row in partition:
+                    yield request_of(row)

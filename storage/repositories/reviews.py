@@ -151,5 +151,7 @@ class ReviewRepository:
                 .order_by(reviews.c.id)
                 .execution_options(yield_per=STREAM_ROWS)
             )
-            async for row in rows:
-                yield review_of(row)
+            # A partition at a time: each step of an async result is a greenlet switch.
+            async for partition in rows.partitions():
+                for row in partition:
+                    yield review_of(row)
