@@ -288,14 +288,14 @@ staff-stats =
        *[many] дней
     }</b>
 
-    Всего заявок: { $total }
+    Заявок всего: { $total }
     По дням:
     { $per_day }
     По статусам:
     { $per_status }
     По услугам:
     { $per_service }
-    Конверсия (записаны / все): { $conversion }
+    Конверсия (записан / все): { $conversion }
 
     Отзывов: { $reviews }, средняя оценка: { $average }
 staff-usage-export = Использование: /export requests|reviews [с ГГГГ-ММ-ДД] [по ГГГГ-ММ-ДД]
