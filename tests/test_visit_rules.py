@@ -599,6 +599,11 @@ def test_ics_timezone_describes_the_zone() -> None:
             assert (
                 local.replace(tzinfo=described).utcoffset() == moment.astimezone(BERLIN).utcoffset()
             )
+    # Each change starts at the local time in force before it (RFC 5545 3.6.5):
+    # 02:00 CET in spring, 03:00 CEST in autumn.
+    data = _ics()
+    assert b"BEGIN:DAYLIGHT\r\nDTSTART:20260329T020000\r\nTZOFFSETFROM:+0100\r\n" in data
+    assert b"BEGIN:STANDARD\r\nDTSTART:20261025T030000\r\nTZOFFSETFROM:+0200\r\n" in data
     summer = _event(_ics(starts_at=datetime(2026, 7, 5, 12, 30, tzinfo=UTC)))
     assert summer.decoded("DTSTART") == datetime(2026, 7, 5, 14, 30, tzinfo=BERLIN)
     assert summer.decoded("DTSTART").utcoffset() == 2 * HOUR
