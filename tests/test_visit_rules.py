@@ -26,6 +26,7 @@ from bot.services.clinic_time import (
     QuietHours,
     SlotGrid,
     day_slots,
+    format_clock,
     format_day,
     format_duration,
     format_moment,
@@ -192,6 +193,7 @@ def test_stored_utc_is_shown_in_clinic_time() -> None:
         "1 Jan 2027, 09:05"
     )
     assert to_clinic(moment, MOSCOW).hour == 14
+    assert format_clock(moment, MOSCOW) == "14:30"
     assert to_utc(datetime(2026, 12, 5, 14, 30), MOSCOW) == moment
     assert format_day(date(2026, 12, 5), "ru") == "Сб 05.12"
     assert format_day(date(2026, 12, 7), "en") == "Mon 7 Dec"

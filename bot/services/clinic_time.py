@@ -22,10 +22,11 @@ Any locale other than "ru" gets the English forms.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 MONDAY_TO_FRIDAY: frozenset[int] = frozenset(range(5))  # date.weekday() numbers
@@ -37,7 +38,9 @@ _RU_WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
 
 _DURATION_PART = re.compile(r"(\d{1,5})\s*([dhm])")
 _DURATION = re.compile(r"(?:\d{1,5}\s*[dhm]\s*)+")
-_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+_UNITS: Mapping[str, timedelta] = MappingProxyType(
+    {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+)
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")
 
 
