@@ -11,7 +11,7 @@ from bot.outbox import OutboxSender
 from bot.preview.emulator import FakeTelegramServer
 from storage.models import NewRequest, OutboxMessage
 from tests.conftest import MANAGER_CHAT_ID, RunningBot
-from tests.e2e import manager_cards, patient, press, say, tap
+from tests.e2e import manager_cards, outbox_drained, patient, press, say, tap
 
 
 async def _book(telegram: FakeTelegramServer, user_id: int, name: str) -> None:
@@ -98,7 +98,7 @@ async def test_patient_is_answered_during_an_outage_and_card_follows(
     cards = manager_cards(telegram, MANAGER_CHAT_ID)
     assert len(cards) == 1
     assert "Анна" in cards[0]["text"]
-    assert await clinic.repository.pending_outbox_count() == 0
+    await outbox_drained(clinic.repository)
 
 
 class RefusedOnceWithRetryAfter:
@@ -143,7 +143,7 @@ async def test_retry_after_is_honoured(clinic: RunningBot, telegram: FakeTelegra
     assert strict.early == 0
     cards = manager_cards(telegram, MANAGER_CHAT_ID)
     assert [card["text"] for card in cards] == ["card Пётр"]
-    assert await clinic.repository.pending_outbox_count() == 0
+    await outbox_drained(clinic.repository)
 
 
 async def test_order_is_kept_after_an_outage(
@@ -186,4 +186,4 @@ async def test_network_failure_is_retried(clinic: RunningBot, telegram: FakeTele
     telegram.fail("sendMessage", status=504, times=2, chat_id=MANAGER_CHAT_ID)
     await _store_request(clinic, "Олег")
     await _wait_for_cards(telegram, 1)
-    assert await clinic.repository.pending_outbox_count() == 0
+    await outbox_drained(clinic.repository)
