@@ -14,7 +14,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramBadRequest, TelegramNetworkError
 from aiogram.methods import (
     AnswerCallbackQuery,
     EditMessageReplyMarkup,
@@ -44,6 +44,8 @@ class RecordingSession(BaseSession):
         super().__init__()
         self.calls: list[TelegramMethod[Any]] = []
         self.fail_with: Exception | None = None
+        # Telegram refusing only one kind of call, e.g. every message edit.
+        self.refuse: dict[type[TelegramMethod[Any]], Exception] = {}
         self._ids = itertools.count(1000)
 
     async def make_request(
@@ -52,6 +54,8 @@ class RecordingSession(BaseSession):
         if self.fail_with is not None:
             raise self.fail_with
         self.calls.append(method)
+        if type(method) in self.refuse:
+            raise self.refuse[type(method)]
         if isinstance(method, SendMessage | EditMessageText):
             chat_id = int(method.chat_id or 0)
             result: Any = Message(
@@ -220,3 +224,32 @@ async def test_network_error_keeps_the_card_for_later(conversation: Conversation
     await asyncio.sleep(0.05)  # past the backoff
     assert await sender.deliver_due(conversation.bot) == 1
     assert await repository.pending_outbox_count() == 0
+
+
+def _answers(session: RecordingSession) -> list[AnswerCallbackQuery]:
+    return [call for call in session.calls if isinstance(call, AnswerCallbackQuery)]
+
+
+def _first_section() -> str:
+    return load_content().for_locale("ru").sections[0].title
+
+
+async def test_every_button_press_is_answered_once(conversation: Conversation) -> None:
+    await conversation.text("/start")
+    await conversation.text("📖 Об остеопорозе")
+    await conversation.press(_first_section())
+    await conversation.press("🏠 Главное меню")
+    answers = _answers(conversation.session)
+    assert len(answers) == 2
+    assert all(answer.text is None and not answer.show_alert for answer in answers)
+
+
+async def test_a_failed_button_gets_one_answer_the_apology(conversation: Conversation) -> None:
+    await conversation.text("📖 Об остеопорозе")
+    conversation.session.refuse[EditMessageText] = TelegramBadRequest(
+        method=EditMessageText(text="x"), message="Bad Request: something unexpected"
+    )
+    await conversation.press(_first_section())
+    [answer] = _answers(conversation.session)
+    assert answer.show_alert
+    assert "что-то пошло не так" in str(answer.text)
