@@ -102,8 +102,9 @@ claimed AS (
 )
 UPDATE outbox SET lease_owner = :owner, lease_until = :until
 FROM claimed WHERE outbox.id = claimed.id
-RETURNING outbox.*
-"""
+RETURNING """
+        # Named, not outbox.*: the result's columns are matched to `outbox.c` by position.
+        + ", ".join(f"outbox.{column.name}" for column in outbox.c)
     )
     .bindparams(
         # Times through the column type, as on every other statement.

@@ -1,8 +1,10 @@
-"""Several PostgreSQL storages on one database, as several bot processes would be.
+"""Several storages on one database, as several bot processes would be.
 
 The outbox is claimed with a lease: each due row goes to exactly one instance, a row whose
 instance vanished comes back after the lease, a failure holds every instance up. Starting
-together migrates once; seeding and status buttons stay single-winner.
+together migrates once; seeding and status buttons stay single-winner. On PostgreSQL
+(several instances of the bot) and on one SQLite file (its claim runs in the single
+writer's transaction, with the same result).
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-import asyncpg
 import pytest
+from sqlalchemy import select
 
 from storage import Storage, open_storage
 from storage.migrate import head_revision
 from storage.models import NewRequest, NewReview, OutboxMessage, RequestStatus
 from storage.repositories import OUTBOX_LEASE
+from storage.schema import outbox
 
 pytest_plugins = ("tests.pg",)
 
@@ -39,13 +43,20 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/clinic.db"
+    return str(request.getfixturevalue("postgres_dsn"))
+
+
 @pytest.fixture
-async def instances(postgres_dsn: str, clock: Clock) -> AsyncIterator[list[Storage]]:
+async def instances(database_url: str, clock: Clock) -> AsyncIterator[list[Storage]]:
     """Four bot processes' storages on one database, sharing one frozen clock."""
     async with AsyncExitStack() as stack:
         repos = []
         for _ in range(4):
-            repo = await open_storage(postgres_dsn, clock=clock)
+            repo = await open_storage(database_url, clock=clock)
             stack.push_async_callback(repo.close)
             repos.append(repo)
         yield repos
@@ -157,32 +168,29 @@ async def test_a_failure_holds_every_instance_up(instances: list[Storage], clock
 
 
 async def test_a_stopping_instance_gives_its_claims_back(
-    postgres_dsn: str, instances: list[Storage]
+    database_url: str, instances: list[Storage]
 ) -> None:
-    leaving = await open_storage(postgres_dsn, clock=lambda: NOW)
+    leaving = await open_storage(database_url, clock=lambda: NOW)
     await _fill(leaving, 2)
     assert len(await leaving.outbox.due_outbox(NOW, 10)) == 2
     await leaving.close()
     assert [p.id for p in await instances[0].outbox.due_outbox(NOW, 10)] == [1, 2]
 
 
-async def test_leases_are_visible_to_operators(postgres_dsn: str, instances: list[Storage]) -> None:
+async def test_leases_are_visible_to_operators(instances: list[Storage]) -> None:
     await _fill(instances[1], 1)
     await instances[1].outbox.due_outbox(NOW, 10)
-    raw = await asyncpg.connect(postgres_dsn)
-    try:
-        row = await raw.fetchrow("SELECT lease_owner, lease_until FROM outbox WHERE id = 1")
-    finally:
-        await raw.close()
-    assert row is not None
-    assert (row["lease_owner"], row["lease_until"]) == (
-        instances[1].outbox.owner,
-        NOW + OUTBOX_LEASE,
-    )
+    async with instances[0].database.read() as connection:
+        row = (
+            await connection.execute(
+                select(outbox.c.lease_owner, outbox.c.lease_until).where(outbox.c.id == 1)
+            )
+        ).one()
+    assert tuple(row) == (instances[1].outbox.owner, NOW + OUTBOX_LEASE)
 
 
-async def test_processes_starting_together_migrate_once(postgres_dsn: str) -> None:
-    repos = await asyncio.gather(*(open_storage(postgres_dsn) for _ in range(5)))
+async def test_processes_starting_together_migrate_once(database_url: str) -> None:
+    repos = await asyncio.gather(*(open_storage(database_url) for _ in range(5)))
     try:
         seeded = await asyncio.gather(
             *(
@@ -194,14 +202,12 @@ async def test_processes_starting_together_migrate_once(postgres_dsn: str) -> No
         assert (await repos[0].reviews.rating_summary()).count == 3
         for repo in repos:
             assert await repo.database.schema_revision() == head_revision()
+        async with repos[0].database.read() as connection:
+            versions = await connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            assert versions.all() == [(head_revision(),)]
     finally:
         for repo in repos:
             await repo.close()
-    raw = await asyncpg.connect(postgres_dsn)
-    try:
-        assert await raw.fetch("SELECT version_num FROM alembic_version") == [(head_revision(),)]
-    finally:
-        await raw.close()
 
 
 async def test_status_buttons_of_different_instances_apply_once(
