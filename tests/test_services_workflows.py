@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.services.common import Card, ManagerChat, StaffMember
+from bot.services.export import export_for_staff
 from bot.services.privacy import erase_patient
 from bot.services.relay import (
     BlockedByPatientError,
@@ -434,3 +435,38 @@ async def test_erasure_of_a_stranger_touches_nothing_in_the_manager_chat(repos: 
     assert erasure.request_ids == [] and erasure.cards == []
     assert cleaner == Cleaner()
     assert await waiting(repos) == []
+
+
+# --- staff export ---------------------------------------------------------------------------
+
+
+async def test_export_delivers_the_file_and_audits_it(repos: Repos, tmp_path: Path) -> None:
+    await submit(repos, name="Olga")
+    await submit(repos, name="Pavel", service_id=None)
+    delivered: list[tuple[str, int, str]] = []
+
+    async def deliver(path: Path, count: int) -> None:
+        delivered.append((path.name, count, path.read_text(encoding="utf-8-sig")))
+
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    end = datetime.now(UTC) + timedelta(days=1)
+    count = await export_for_staff(
+        "requests",
+        repos.request,
+        repos.review,
+        repos.audit,
+        start=start,
+        end=end,
+        folder=tmp_path,
+        file_date=date(2026, 3, 1),
+        service_name=lambda service_id: "Massage" if service_id == "massage" else "",
+        deliver=deliver,
+        staff=ANNA,
+    )
+    assert count == 2
+    [(name, delivered_count, text)] = delivered
+    assert (name, delivered_count) == ("requests-2026-03-01.csv", 2)
+    assert "Olga" in text and "Pavel" in text and "Massage" in text
+    [entry] = await repos.audit.latest_audit(10)
+    assert (entry.staff_id, entry.action) == (1, "export:requests")
+    assert entry.target == f"2000-01-01..{end:%Y-%m-%d}"

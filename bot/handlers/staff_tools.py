@@ -31,7 +31,7 @@ from bot.content import Content
 from bot.handlers.screens import show
 from bot.i18n import Translator
 from bot.services.common import StaffMember
-from bot.services.export import write_requests, write_reviews
+from bot.services.export import export_for_staff
 from bot.services.repositories import AuditRepo, OutboxRepo, RequestRepo, ReviewRepo
 from bot.services.reviews import moderate_review
 from bot.settings import Settings
@@ -314,23 +314,28 @@ async def export(
         service = local.service(service_id) if service_id else None
         return service.name if service else ""
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{kind}-{now:%Y-%m-%d}.csv"
-        if kind == "requests":
-            count = await write_requests(request_repo.iter_requests(start, end), path, service_name)
-        else:
-            count = await write_reviews(review_repo.iter_reviews(start, end), path)
+    async def send(path: Path, count: int) -> None:
         await bot.send_document(
             message.chat.id,
             FSInputFile(path, filename=path.name),
             caption=t("staff-export-caption", kind=kind, count=count),
             message_thread_id=message.message_thread_id if message.is_topic_message else None,
         )
-    member = _staff(message)
-    await audit_repo.add_audit(
-        member.id, member.name, f"export:{kind}", f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"
-    )
-    logger.info("Staff exported %d %s", count, kind)
+
+    with tempfile.TemporaryDirectory() as folder:
+        await export_for_staff(
+            kind,
+            request_repo,
+            review_repo,
+            audit_repo,
+            start=start,
+            end=end,
+            folder=Path(folder),
+            file_date=now.date(),
+            service_name=service_name,
+            deliver=send,
+            staff=_staff(message),
+        )
 
 
 async def audit(message: Message, audit_repo: AuditRepo, t: Translator) -> None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import AsyncIterator, Callable, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from bot.services.common import StaffMember
+from bot.services.repositories import AuditRepo, RequestRepo, ReviewRepo
 from storage.models import ConsultationRequest, Review
+
+logger = logging.getLogger(__name__)
 
 Row = TypeVar("Row")
 
@@ -85,3 +91,38 @@ async def write_reviews(rows: AsyncIterator[Review], path: Path) -> int:
         )
 
     return await _write(rows, path, REVIEW_COLUMNS, cells)
+
+
+ExportDelivery = Callable[[Path, int], Awaitable[None]]
+"""Hands the written file (and its row count) to whoever asked for it."""
+
+
+async def export_for_staff(
+    kind: str,
+    request_repo: RequestRepo,
+    review_repo: ReviewRepo,
+    audit_repo: AuditRepo,
+    *,
+    start: datetime,
+    end: datetime,
+    folder: Path,
+    file_date: date,
+    service_name: Callable[[str | None], str],
+    deliver: ExportDelivery,
+    staff: StaffMember,
+) -> int:
+    """Write the requests or reviews created in [start, end) to a CSV file in `folder`,
+    deliver it, and record the export in the audit log; returns the number of rows."""
+    path = folder / f"{kind}-{file_date:%Y-%m-%d}.csv"
+    if kind == "requests":
+        count = await write_requests(request_repo.iter_requests(start, end), path, service_name)
+    elif kind == "reviews":
+        count = await write_reviews(review_repo.iter_reviews(start, end), path)
+    else:
+        raise ValueError(f"nothing to export as {kind!r}")
+    await deliver(path, count)
+    await audit_repo.add_audit(
+        staff.id, staff.name, f"export:{kind}", f"{start:%Y-%m-%d}..{end:%Y-%m-%d}"
+    )
+    logger.info("Staff exported %d %s", count, kind)
+    return count
