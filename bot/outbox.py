@@ -237,7 +237,10 @@ class OutboxSender:
             self._count_error(error)
             await self._postpone(bot, pending, _describe(error), None, permanent=True)
             return False
-        await self._mark_sent(pending, message_id)
+        await self._until_recorded(
+            f"{message.kind} {message.ref_id} as sent",
+            lambda: self._repository.mark_outbox_sent(pending.id, message_id),
+        )
         if self._failing_since_error is not None:
             logger.info("Manager chat reachable again; outbox delivery resumed")
             self._failing_since_error = None
@@ -269,7 +272,12 @@ class OutboxSender:
         topic = await bot.create_forum_topic(
             message.chat_id, self._topic_title(name or "?", message.patient_id)[:128]
         )
-        await self._repository.set_patient_topic(message.patient_id, topic.message_thread_id)
+        patient_id = message.patient_id
+        # The topic exists now: losing it here would open a second one for the patient.
+        await self._until_recorded(
+            f"the topic of {message.kind} {message.ref_id}",
+            lambda: self._repository.set_patient_topic(patient_id, topic.message_thread_id),
+        )
         return topic.message_thread_id
 
     async def _send_once(self, bot: Bot, message: OutboxMessage, thread_id: int | None) -> int:
@@ -308,16 +316,17 @@ class OutboxSender:
         )
         return sent.message_id
 
-    async def _mark_sent(self, pending: PendingMessage, message_id: int) -> None:
-        """Record the card as sent, however long the database takes to accept it.
+    async def _until_recorded(self, what: str, write: Callable[[], Awaitable[None]]) -> None:
+        """Store the outcome of a request Telegram carried out, however long the database
+        takes to accept it (a lock held past busy_timeout, a failover).
 
-        Telegram has posted it: giving up here would post it a second time, and the first
-        copy would be linked to no patient. A stop waits for this within its grace.
+        Giving up would repeat the request: a card posted twice, the first copy linked to no
+        patient. A stop waits for this within its grace.
         """
         failures = 0
         while True:
             try:
-                await self._repository.mark_outbox_sent(pending.id, message_id)
+                await write()
                 return
             except Exception as error:
                 delay = min(
@@ -328,9 +337,8 @@ class OutboxSender:
                 failures += 1
                 # The error's type only: a database's detail may quote the row's values.
                 logger.warning(
-                    "Could not record %s %d as sent (%s); retrying in %.1f s",
-                    pending.message.kind,
-                    pending.message.ref_id,
+                    "Could not record %s (%s); retrying in %.1f s",
+                    what,
                     type(error).__name__,
                     delay,
                 )
