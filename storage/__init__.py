@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, utc_now
 from storage.base import Repository
-from storage.database import Database
-from storage.migrate import DatabaseTooNewError, migrate, upgrade_database
+from storage.database import HEAD_REVISION, Database
 from storage.repositories import (
     AuditRepository,
     ConversationRepository,
@@ -27,6 +26,7 @@ from storage.sqlite import SqliteRepository
 from storage.types import CardRenderer
 
 if TYPE_CHECKING:
+    from storage.migrate import DatabaseTooNewError
     from storage.postgres import PostgresRepository
 
 __all__ = [
@@ -106,7 +106,10 @@ async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
     """
     database = Database.connect(database_url)
     try:
-        await migrate(database)
+        if await database.schema_revision() != HEAD_REVISION:
+            from storage.migrate import migrate  # Alembic only when there is work for it
+
+            await migrate(database)
     except BaseException:
         await database.close()
         raise
@@ -127,10 +130,22 @@ def open_repository(database_url: str) -> Repository:
     raise ValueError(f"unsupported DATABASE_URL scheme: {database_url.split(':', 1)[0]}")
 
 
+async def upgrade_database(database_url: str) -> str:
+    """`clinic-bot db upgrade`: migrate the database of `database_url`; its revision after."""
+    from storage.migrate import upgrade_database as upgrade
+
+    return await upgrade(database_url)
+
+
 def __getattr__(name: str) -> Any:
     # The PostgreSQL driver is loaded only by deployments that use it (~2 MB otherwise).
     if name == "PostgresRepository":
         from storage.postgres import PostgresRepository
 
         return PostgresRepository
+    # Alembic (with Mako) is loaded only to migrate.
+    if name == "DatabaseTooNewError":
+        from storage.migrate import DatabaseTooNewError
+
+        return DatabaseTooNewError
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

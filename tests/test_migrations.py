@@ -22,6 +22,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, func, select
 
 from storage import DatabaseTooNewError, Storage, open_storage, upgrade_database
+from storage.database import HEAD_REVISION
 from storage.legacy import LegacyDatabaseError
 from storage.migrate import head_revision
 from storage.models import NewRequest, OutboxMessage, RequestStatus, ReviewStatus
@@ -75,6 +76,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/clinic.db"
     return str(request.getfixturevalue("postgres_dsn"))
+
+
+def test_the_head_revision_is_known_without_alembic() -> None:
+    """`open_storage` skips Alembic for a database at HEAD_REVISION: it must be the head."""
+    assert head_revision() == HEAD_REVISION
 
 
 async def test_a_fresh_database_gets_the_whole_schema_at_head(database_url: str) -> None:
