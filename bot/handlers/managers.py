@@ -36,8 +36,10 @@ class InManagerChat(Filter):
     """A message in the manager chat, or a press on a button of one."""
 
     async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
+        # A button of a message too old to edit (InaccessibleMessage) still names its chat.
         message = event.message if isinstance(event, CallbackQuery) else event
-        return isinstance(message, Message) and message.chat.id == settings.manager_chat_id
+        chat = getattr(message, "chat", None)
+        return chat is not None and chat.id == settings.manager_chat_id
 
 
 def _staff(user: User) -> StaffMember:
