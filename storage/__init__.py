@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.clock import Clock, utc_now
 from storage.base import Repository
 from storage.database import HEAD_REVISION, Database
+from storage.legacy import LegacyDatabaseError
 from storage.repositories import (
     AuditRepository,
     ConversationRepository,
@@ -36,6 +37,7 @@ __all__ = [
     "Database",
     "DatabaseTooNewError",
     "FormRepository",
+    "LegacyDatabaseError",
     "OutboxRepository",
     "PatientRepository",
     "PostgresRepository",
@@ -44,6 +46,7 @@ __all__ = [
     "ReviewRepository",
     "SqliteRepository",
     "Storage",
+    "make_storage",
     "open_repository",
     "open_storage",
     "upgrade_database",
@@ -102,7 +105,7 @@ async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
     """Connect to `DATABASE_URL`, migrate it to this release's schema, and return the storage.
 
     Raises ValueError for an unsupported URL, `DatabaseTooNewError` for a database of a newer
-    release, `storage.legacy.LegacyDatabaseError` for one too old to carry over.
+    release, `LegacyDatabaseError` for one of an old release it cannot carry over.
     """
     database = Database.connect(database_url)
     try:
