@@ -30,14 +30,14 @@ from bot.middlewares import CallbackAnswers, LocaleMiddleware
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.pacing import SendPacingMiddleware
 from bot.retry import RetryAfterMiddleware
-from bot.services.repositories import ReviewRepo
 from bot.services.retention import RetentionTask
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
-from bot.startup import check_telegram
+from bot.startup import check_telegram, open_database
 from bot.web import WEBHOOK_PATH, monitoring_app, webhook_app
-from storage import Repository, open_repository
+from storage import Storage
 from storage.models import NewReview
+from storage.repositories import ReviewRepository
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -67,7 +67,7 @@ def load_texts(settings: Settings) -> tuple[Content, Translations]:
 
 async def _on_startup(
     bot: Bot,
-    review_repo: ReviewRepo,
+    review_repo: ReviewRepository,
     content: Content,
     translations: Translations,
     outbox: OutboxSender,
@@ -96,20 +96,21 @@ async def _on_shutdown(outbox: OutboxSender, retention: RetentionTask) -> None:
 def create_dispatcher(
     settings: Settings,
     *,
-    repository: Repository,
+    storage: Storage,
     content: Content,
     translations: Translations,
     timing: OutboxTiming | None = None,
-    storage: BaseStorage | None = None,
+    fsm_storage: BaseStorage | None = None,
     redis: Redis | None = None,
     metrics: Metrics | None = None,
     clock: Clock = utc_now,
 ) -> Dispatcher:
     """A fresh dispatcher with fresh routers; services travel as workflow data.
 
-    Handlers receive them by parameter name: the repositories by area (today one repository
-    serves all six), `clinic_t` for the clinic's side, `t` for the patient (set per update by
-    the locale middleware), `callback_answer` for a button press.
+    Handlers receive them by parameter name: the repositories by area (`patient_repo`,
+    `request_repo`, ... see `Storage.workflow_data`), `clinic_t` for the clinic's side, `t`
+    for the patient (set per update by the locale middleware), `callback_answer` for a
+    button press.
     """
     clinic_t = translations.get(settings.default_locale)
 
@@ -121,7 +122,9 @@ def create_dispatcher(
         )
 
     outbox = OutboxSender(
-        repository,
+        storage.outbox,
+        storage.patients,
+        storage.conversations,
         timing=timing
         or OutboxTiming(
             poll_seconds=settings.outbox_poll_seconds,
@@ -142,9 +145,9 @@ def create_dispatcher(
 
         isolation = RedisEventIsolation(redis)
         # Forms live in Redis when several instances share the work, else in the database.
-        storage = storage or RedisStorage(redis)
+        fsm_storage = fsm_storage or RedisStorage(redis)
     dispatcher = Dispatcher(
-        storage=storage or RepositoryStorage(repository),
+        storage=fsm_storage or RepositoryStorage(storage.forms),
         events_isolation=isolation,
         settings=settings,
         content=content,
@@ -153,14 +156,9 @@ def create_dispatcher(
         clock=clock,
         outbox=outbox,
         staff=StaffDirectory(settings),
-        retention=RetentionTask(repository, settings.retention_days),
-        patient_repo=repository,
-        request_repo=repository,
-        review_repo=repository,
-        outbox_repo=repository,
-        conversation_repo=repository,
-        audit_repo=repository,
+        retention=RetentionTask(storage.patients, settings.retention_days, clock=clock),
     )
+    dispatcher.workflow_data.update(storage.workflow_data())
     if metrics is not None:
         dispatcher.update.outer_middleware(MetricsMiddleware(metrics))
     dispatcher.update.outer_middleware(LocaleMiddleware())
@@ -186,7 +184,7 @@ class Application:
     """The bot with its services, started and stopped as one piece (by `main` and by tests)."""
 
     settings: Settings
-    repository: Repository
+    storage: Storage
     bot: Bot
     dispatcher: Dispatcher
     metrics: Metrics
@@ -201,8 +199,7 @@ class Application:
         timing: OutboxTiming | None = None,
     ) -> Application:
         content, translations = load_texts(settings)
-        repository = open_repository(settings.database_url)
-        await repository.open()
+        storage = await open_database(settings.database_url)
         redis = None
         if settings.redis_url:
             from redis.asyncio import Redis
@@ -211,7 +208,7 @@ class Application:
         metrics = Metrics()
         dispatcher = create_dispatcher(
             settings,
-            repository=repository,
+            storage=storage,
             content=content,
             translations=translations,
             timing=timing,
@@ -225,16 +222,18 @@ class Application:
                 per_chat_window_seconds=settings.outbox_chat_window_seconds,
             )
         ).pace
-        pacing = SendPacingMiddleware(repository.reserve_send_slot, settings.manager_chat_id, pace)
+        pacing = SendPacingMiddleware(
+            storage.outbox.reserve_send_slot, settings.manager_chat_id, pace
+        )
         bot = create_bot(settings, pacing=pacing)
-        return cls(settings, repository, bot, dispatcher, metrics, redis)
+        return cls(settings, storage, bot, dispatcher, metrics, redis)
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Long polling until stopped; deletes a webhook first, as getUpdates needs."""
         monitoring = None
         if self.settings.metrics_port is not None:
             monitoring = await self._serve(
-                monitoring_app(self.repository, self.metrics), self.settings.metrics_port
+                monitoring_app(self.storage, self.metrics), self.settings.metrics_port
             )
         try:
             await self.bot.delete_webhook(drop_pending_updates=False)
@@ -257,7 +256,7 @@ class Application:
         assert self.settings.webhook_url is not None
         assert self.settings.webhook_secret is not None
         secret = self.settings.webhook_secret.get_secret_value()
-        app = webhook_app(self.dispatcher, self.bot, secret, self.repository, self.metrics)
+        app = webhook_app(self.dispatcher, self.bot, secret, self.storage, self.metrics)
         runner = await self._serve(app, self.settings.web_port)
         try:
             await self.bot.set_webhook(
@@ -290,7 +289,7 @@ class Application:
 
     async def close(self) -> None:
         await self.bot.session.close()
-        await self.repository.close()
+        await self.storage.close()
         if self.redis is not None:
             await self.redis.aclose()
 

@@ -11,7 +11,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from storage import Repository
+from storage.repositories import OutboxRepository
 
 
 class Metrics:
@@ -46,15 +46,15 @@ class Metrics:
             registry=self.registry,
         )
 
-    async def refresh(self, repository: Repository) -> tuple[int, float]:
-        count, rows = await repository.outbox_overview(limit=1)
+    async def refresh(self, outbox_repo: OutboxRepository) -> tuple[int, float]:
+        count, rows = await outbox_repo.outbox_overview(limit=1)
         age = (datetime.now(UTC) - rows[0].created_at).total_seconds() if rows else 0.0
         self.outbox_pending.set(count)
         self.outbox_oldest_age.set(age)
         return count, age
 
-    async def render(self, repository: Repository) -> bytes:
-        await self.refresh(repository)
+    async def render(self, outbox_repo: OutboxRepository) -> bytes:
+        await self.refresh(outbox_repo)
         return generate_latest(self.registry)
 
 

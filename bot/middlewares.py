@@ -16,7 +16,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
 from bot.i18n import Translations
-from bot.services.repositories import PatientRepo
+from storage.repositories import PatientRepository
 
 FORM_COMMANDS = frozenset({"/book", "/review"})
 FORM_BUTTONS = ("menu-book", "menu-review")
@@ -36,7 +36,7 @@ class LocaleMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         translations: Translations = data["translations"]
-        patient_repo: PatientRepo = data["patient_repo"]
+        patient_repo: PatientRepository = data["patient_repo"]
         user: User | None = data.get("event_from_user")
         locale = translations.default_locale
         if user is not None and not user.is_bot:
@@ -61,7 +61,7 @@ class BanMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         user: User | None = data.get("event_from_user")
-        patient_repo: PatientRepo = data["patient_repo"]
+        patient_repo: PatientRepository = data["patient_repo"]
         if user is None or _data_rights(event) or not await patient_repo.is_banned(user.id):
             return await handler(event, data)
         t = data["t"]

@@ -36,8 +36,8 @@ from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
 from bot.clock import Clock, utc_now
 from bot.pacing import SendPace
-from storage import Repository
 from storage.models import OutboxMessage, PendingMessage
+from storage.repositories import ConversationRepository, OutboxRepository, PatientRepository
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,9 @@ class OutboxSender:
 
     def __init__(
         self,
-        repository: Repository,
+        outbox_repo: OutboxRepository,
+        patient_repo: PatientRepository,
+        conversation_repo: ConversationRepository,
         *,
         timing: OutboxTiming | None = None,
         topics: bool = False,
@@ -105,7 +107,9 @@ class OutboxSender:
         clock: Clock = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._repository = repository
+        self._outbox = outbox_repo
+        self._patients = patient_repo
+        self._conversations = conversation_repo
         self._timing = timing or OutboxTiming()
         self._topics = topics
         self._topic_title = topic_title
@@ -166,7 +170,7 @@ class OutboxSender:
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     async def _idle_delay(self) -> float:
-        next_attempt = await self._repository.next_outbox_attempt()
+        next_attempt = await self._outbox.next_outbox_attempt()
         if next_attempt is None:
             return self._timing.poll_seconds
         seconds = (next_attempt - self._clock()).total_seconds()
@@ -176,7 +180,7 @@ class OutboxSender:
         """Send every due row in order; stop at the first failure so the chat keeps order."""
         sent = 0
         while True:
-            batch = await self._repository.due_outbox(self._clock(), BATCH)
+            batch = await self._outbox.due_outbox(self._clock(), BATCH)
             if not batch:
                 return sent
             for pending in batch:
@@ -239,7 +243,7 @@ class OutboxSender:
             return False
         await self._until_recorded(
             f"{message.kind} {message.ref_id} as sent",
-            lambda: self._repository.mark_outbox_sent(pending.id, message_id),
+            lambda: self._outbox.mark_outbox_sent(pending.id, message_id),
         )
         if self._failing_since_error is not None:
             logger.info("Manager chat reachable again; outbox delivery resumed")
@@ -260,12 +264,12 @@ class OutboxSender:
                 raise
             # A manager deleted the patient's topic: open a new one and post there.
             logger.info("Patient topic is gone; creating it again")
-            await self._repository.set_patient_topic(message.patient_id, None)
+            await self._patients.set_patient_topic(message.patient_id, None)
             return await self._send_once(bot, message, await self._topic(bot, message))
 
     async def _topic(self, bot: Bot, message: OutboxMessage) -> int:
         assert message.patient_id is not None
-        topic_id, name = await self._repository.patient_topic(message.patient_id)
+        topic_id, name = await self._patients.patient_topic(message.patient_id)
         if topic_id is not None:
             return topic_id
         self._begin_request()
@@ -276,14 +280,14 @@ class OutboxSender:
         # The topic exists now: losing it here would open a second one for the patient.
         await self._until_recorded(
             f"the topic of {message.kind} {message.ref_id}",
-            lambda: self._repository.set_patient_topic(patient_id, topic.message_thread_id),
+            lambda: self._patients.set_patient_topic(patient_id, topic.message_thread_id),
         )
         return topic.message_thread_id
 
     async def _send_once(self, bot: Bot, message: OutboxMessage, thread_id: int | None) -> int:
         reply = None
         if message.thread_under_patient and message.patient_id is not None:
-            latest = await self._repository.latest_manager_message(
+            latest = await self._conversations.latest_manager_message(
                 message.patient_id, message.chat_id
             )
             if latest is not None:
@@ -364,7 +368,7 @@ class OutboxSender:
             )
         else:
             delay = retry_after
-        await self._repository.mark_outbox_failed(
+        await self._outbox.mark_outbox_failed(
             pending.id, error, self._clock() + timedelta(seconds=delay)
         )
         if error != self._failing_since_error:
@@ -373,7 +377,7 @@ class OutboxSender:
             self._failing_since_error = error
         if permanent and not self._alerted and self._alert is not None:
             self._alerted = True
-            count = await self._repository.pending_outbox_count()
+            count = await self._outbox.pending_outbox_count()
             try:
                 await self._alert(bot, error, count)
             except TelegramAPIError as alert_error:

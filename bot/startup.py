@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from bot.clock import Clock, utc_now
+from storage import DatabaseTooNewError, LegacyDatabaseError, Storage, open_storage
 
 EXIT_CONFIG = 2
 """A setting or a content file is wrong."""
@@ -37,3 +42,40 @@ async def check_telegram(bot: Bot, api_url: str) -> None:
             f"cannot reach {api_url}: check the network or TELEGRAM_API_URL",
             EXIT_API_UNREACHABLE,
         ) from error
+
+
+async def open_database(database_url: str, *, clock: Clock = utc_now) -> Storage:
+    """The storage, migrated and writable, or a StartupError naming the database's problem."""
+    try:
+        storage = await open_storage(database_url, clock=clock)
+    except (ValueError, LegacyDatabaseError, DatabaseTooNewError) as error:
+        raise StartupError(f"{_shown(database_url)}: {error}", EXIT_DATABASE) from error
+    except (DBAPIError, OSError) as error:
+        raise StartupError(
+            f"cannot open the database {_shown(database_url)}: {_problem(error)}", EXIT_DATABASE
+        ) from error
+    try:
+        await storage.database.check_writable()
+    except (DBAPIError, OSError) as error:
+        await storage.close()
+        raise StartupError(
+            f"the database {_shown(database_url)} accepts no writes: {_problem(error)}",
+            EXIT_DATABASE,
+        ) from error
+    return storage
+
+
+def _shown(database_url: str) -> str:
+    """The database as an operator names it: the file of SQLite, the URL without password."""
+    if database_url.startswith("sqlite"):
+        return database_url.split(":///", 1)[-1]
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return database_url.split("@")[-1]
+
+
+def _problem(error: BaseException) -> str:
+    """The driver's own words ("file is not a database"), without SQLAlchemy's SQL dump."""
+    original = getattr(error, "orig", None) or error
+    return str(original).strip().splitlines()[0] if str(original).strip() else type(error).__name__

@@ -11,7 +11,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.metrics import Metrics
-from storage import Repository
+from storage import Storage
 
 logger = logging.getLogger(__name__)
 
@@ -20,13 +20,19 @@ WEBHOOK_PATH = "/webhook"
 OUTBOX_STALE_SECONDS = 15 * 60
 
 
-def health_routes(app: web.Application, repository: Repository, metrics: Metrics) -> None:
+def health_routes(app: web.Application, storage: Storage, metrics: Metrics) -> None:
     async def healthz(_: web.Request) -> web.Response:
         try:
-            pending, oldest_age = await metrics.refresh(repository)
+            pending, oldest_age = await metrics.refresh(storage.outbox)
         except Exception as error:  # the database is unreachable: that is the answer
             logger.warning("Health check failed: %s", type(error).__name__)
             return web.json_response({"status": "fail", "database": "unreachable"}, status=503)
+        try:
+            # Reads alone would pass on a read-only file on which every update fails.
+            await storage.database.check_writable()
+        except Exception as error:
+            logger.warning("Health check: the database accepts no writes (%s)", error)
+            return web.json_response({"status": "fail", "database": "read-only"}, status=503)
         healthy = oldest_age < OUTBOX_STALE_SECONDS
         body: dict[str, object] = {
             "status": "ok" if healthy else "degraded",
@@ -37,7 +43,7 @@ def health_routes(app: web.Application, repository: Repository, metrics: Metrics
         return web.json_response(body, status=200 if healthy else 503)
 
     async def metrics_endpoint(_: web.Request) -> web.Response:
-        body = await metrics.render(repository)
+        body = await metrics.render(storage.outbox)
         response = web.Response(body=body)
         response.content_type = CONTENT_TYPE_LATEST.split(";")[0]
         response.charset = "utf-8"
@@ -68,7 +74,7 @@ def webhook_app(
     dispatcher: Dispatcher,
     bot: Bot,
     secret: str,
-    repository: Repository,
+    storage: Storage,
     metrics: Metrics,
 ) -> web.Application:
     """aiogram's own aiohttp handler; a request without the secret header gets 401."""
@@ -77,11 +83,11 @@ def webhook_app(
         app, path=WEBHOOK_PATH
     )
     setup_application(app, dispatcher, bot=bot)
-    health_routes(app, repository, metrics)
+    health_routes(app, storage, metrics)
     return app
 
 
-def monitoring_app(repository: Repository, metrics: Metrics) -> web.Application:
+def monitoring_app(storage: Storage, metrics: Metrics) -> web.Application:
     app = web.Application()
-    health_routes(app, repository, metrics)
+    health_routes(app, storage, metrics)
     return app

@@ -1,18 +1,15 @@
-"""All SQL of clinic-bot lives in this package.
+"""All SQL of clinic-bot lives in this package (SQLAlchemy Core, Alembic migrations).
 
-New API (SQLAlchemy Core + Alembic): `open_storage(url)` returns a `Storage`, the `Database`
-and one repository per area (`storage.repositories`). The previous API (`open_repository`,
-`Repository` and its two hand-written backends) stays until the bot is switched over.
+`open_storage(url)` returns a `Storage`: the `Database` and one repository per area
+(`storage.repositories`), for SQLite (default) and PostgreSQL alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from bot.clock import Clock, utc_now
-from storage.base import Repository
-from storage.database import HEAD_REVISION, Database
+from storage.database import HEAD_REVISION, Database, DatabaseTooNewError
 from storage.legacy import LegacyDatabaseError
 from storage.repositories import (
     AuditRepository,
@@ -23,12 +20,7 @@ from storage.repositories import (
     RequestRepository,
     ReviewRepository,
 )
-from storage.sqlite import SqliteRepository
 from storage.types import CardRenderer
-
-if TYPE_CHECKING:
-    from storage.migrate import DatabaseTooNewError
-    from storage.postgres import PostgresRepository
 
 __all__ = [
     "AuditRepository",
@@ -40,19 +32,13 @@ __all__ = [
     "LegacyDatabaseError",
     "OutboxRepository",
     "PatientRepository",
-    "PostgresRepository",
-    "Repository",
     "RequestRepository",
     "ReviewRepository",
-    "SqliteRepository",
     "Storage",
     "make_storage",
-    "open_repository",
     "open_storage",
     "upgrade_database",
 ]
-
-POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,36 +105,8 @@ async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
     return make_storage(database, clock=clock)
 
 
-def open_repository(database_url: str) -> Repository:
-    """The previous backend for a `DATABASE_URL`: `sqlite:///path` or `postgresql://…`.
-
-    The repository is returned closed: call `open()` (it creates or migrates the schema).
-    """
-    if database_url.startswith("sqlite:///") and database_url != "sqlite:///":
-        return SqliteRepository(database_url.removeprefix("sqlite:///"))
-    if database_url.startswith(POSTGRES_SCHEMES):
-        from storage.postgres import PostgresRepository
-
-        return PostgresRepository(database_url)
-    raise ValueError(f"unsupported DATABASE_URL scheme: {database_url.split(':', 1)[0]}")
-
-
 async def upgrade_database(database_url: str) -> str:
     """`clinic-bot db upgrade`: migrate the database of `database_url`; its revision after."""
     from storage.migrate import upgrade_database as upgrade
 
     return await upgrade(database_url)
-
-
-def __getattr__(name: str) -> Any:
-    # The PostgreSQL driver is loaded only by deployments that use it (~2 MB otherwise).
-    if name == "PostgresRepository":
-        from storage.postgres import PostgresRepository
-
-        return PostgresRepository
-    # Alembic (with Mako) is loaded only to migrate.
-    if name == "DatabaseTooNewError":
-        from storage.migrate import DatabaseTooNewError
-
-        return DatabaseTooNewError
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,7 +12,8 @@ from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage.dialects import POSTGRESQL, SQLITE, SQLITE_PRAGMAS
+from storage.dialects import POSTGRESQL, SQLITE, SQLITE_PRAGMAS, upsert
+from storage.schema import meta
 
 _VERSIONS = "alembic_version"
 
@@ -20,11 +21,15 @@ _WRITE = "clinic_write"
 """Execution option of the connections `Database.transaction` hands out."""
 
 HEAD_REVISION = "0001"
-"""The newest migration in `storage/schema_migrations/versions` (a test keeps them equal):
+"""The newest migration in `storage/migrations/versions` (a test keeps them equal):
 a database already there is opened without loading Alembic (~12 MB, with Mako)."""
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 _SQLITE_SCHEMES = ("sqlite:///", "sqlite+aiosqlite:///")
+
+
+class DatabaseTooNewError(RuntimeError):
+    """The database was migrated by a newer release of clinic-bot than this one."""
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -126,6 +131,20 @@ class Database:
                 return None
             revision = await connection.scalar(text(f"SELECT version_num FROM {_VERSIONS}"))
         return str(revision) if revision is not None else None
+
+    async def check_writable(self) -> None:
+        """Write one row (`meta.write_check`): raises when the database accepts reads only.
+
+        A read-only file or a full disk lets every query through and fails every update, so
+        health is a write, not a SELECT.
+        """
+        statement = upsert(self.dialect, meta).values(key="write_check", value="ok")
+        async with self.transaction() as connection:
+            await connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[meta.c.key], set_={"value": statement.excluded.value}
+                )
+            )
 
     async def close(self) -> None:
         await self._engine.dispose()

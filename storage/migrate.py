@@ -1,7 +1,7 @@
 """Schema migrations (Alembic), applied at start and by `clinic-bot db upgrade`.
 
 No alembic.ini: the configuration is built here, with the migrations of
-`storage/schema_migrations` and the connection passed to its `env.py`.
+`storage/migrations` and the connection passed to its `env.py`.
 """
 
 from __future__ import annotations
@@ -15,18 +15,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from storage.database import Database
+from storage.database import Database, DatabaseTooNewError
 from storage.dialects import lock_for_migration
 from storage.legacy import adopt_legacy_schema
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS = Path(__file__).resolve().parent / "schema_migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
-
-
-class DatabaseTooNewError(RuntimeError):
-    """The database was migrated by a newer release of clinic-bot than this one."""
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -2,7 +2,7 @@
 
 Names of tables, columns and indexes are those of the databases written before SQLAlchemy
 (SQLite schema version 5 and PostgreSQL's `schema_version` 2), so that they carry over
-(`storage/legacy.py`). The migrations in `storage/schema_migrations/versions` create this
+(`storage/legacy.py`). The migrations in `storage/migrations/versions` create this
 schema; a change here needs a new migration there.
 """
 

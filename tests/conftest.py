@@ -12,7 +12,7 @@ from bot.app import Application
 from bot.outbox import OutboxTiming
 from bot.preview.emulator import TEST_TOKEN, FakeTelegramServer
 from bot.settings import Settings
-from storage import Repository
+from storage import Storage
 
 MANAGER_CHAT_ID = -1001234567890
 
@@ -71,9 +71,9 @@ class RunningBot:
         self._task: Any = None
 
     @property
-    def repository(self) -> Repository:
+    def storage(self) -> Storage:
         assert self.app is not None
-        return self.app.repository
+        return self.app.storage
 
     async def start(self) -> None:
         import asyncio

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
-from storage import Repository
+from storage import OutboxRepository
 
 
 async def say(server: FakeTelegramServer, user: FakeUser, text: str, expect: str) -> dict[str, Any]:
@@ -68,9 +68,9 @@ async def patient(
     return user
 
 
-async def outbox_drained(repository: Repository, timeout: float = 5.0) -> None:
+async def outbox_drained(outbox: OutboxRepository, timeout: float = 5.0) -> None:
     """Until the outbox has recorded every delivery (a card arrives before it is marked sent)."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while await repository.pending_outbox_count():
+    while await outbox.pending_outbox_count():
         assert asyncio.get_running_loop().time() < deadline, "the outbox did not drain"
         await asyncio.sleep(0.02)

@@ -24,14 +24,14 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BufferedInputFile
+from sqlalchemy.exc import OperationalError
 
 from bot.clock import ManualClock
 from bot.outbox import OutboxSender
 from bot.pacing import SendPace, SendPacingMiddleware
 from bot.preview.emulator import TEST_TOKEN, ApiCall, FakeTelegramServer
-from storage import Repository
+from storage import OutboxRepository, open_storage
 from storage.models import NewRequest, OutboxMessage
-from storage.sqlite import SqliteRepository
 from tests.conftest import FAST_OUTBOX, MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import outbox_drained
 
@@ -118,7 +118,7 @@ async def _store(clinic: RunningBot, number: int) -> int:
     def card(request_id: int) -> OutboxMessage:
         return OutboxMessage("request", request_id, MANAGER_CHAT_ID, None, f"card {number}")
 
-    request_id = await clinic.repository.create_request(_request(number), card)
+    request_id = await clinic.storage.requests.create_request(_request(number), card)
     _outbox(clinic).wake()
     return request_id
 
@@ -263,7 +263,7 @@ async def test_burst_of_100_with_retry_after_arrives_once_in_order(
     await telegram.wait_idle()
 
     assert card_numbers(telegram) == list(range(1, 101))  # all, once each, in order
-    await outbox_drained(clinic.repository)  # recorded as sent, not only posted
+    await outbox_drained(clinic.storage.outbox)  # recorded as sent, not only posted
     assert watch.injected >= 3
     # Nothing was posted into the chat before Telegram's retry_after had passed ...
     assert watch.early == 0
@@ -334,12 +334,11 @@ async def test_a_burst_of_100_posts_of_every_kind_keeps_telegrams_limits(
         clock.advance(timedelta(seconds=wait))
         await asyncio.sleep(0)
 
-    repository = SqliteRepository(tmp_path / "pace.db", clock=clock)
-    await repository.open()
+    storage = await open_storage(f"sqlite:///{tmp_path}/pace.db", clock=clock)
     session = AiohttpSession(api=TelegramAPIServer.from_base(telegram.base_url))
     session.middleware(
         SendPacingMiddleware(
-            repository.reserve_send_slot, MANAGER_CHAT_ID, SendPace(), sleep=let_time_pass
+            storage.outbox.reserve_send_slot, MANAGER_CHAT_ID, SendPace(), sleep=let_time_pass
         )
     )
     bot = Bot(TEST_TOKEN, session=session)
@@ -385,7 +384,7 @@ async def test_a_burst_of_100_posts_of_every_kind_keeps_telegrams_limits(
         assert clock() - moment >= timedelta(seconds=1.1)
     finally:
         await bot.session.close()
-        await repository.close()
+        await storage.close()
 
     assert refused == []
     assert [c for c in telegram.calls if not c.ok] == []
@@ -430,7 +429,7 @@ async def test_long_502_outage_while_requests_keep_coming(
         await telegram.wait_idle()
 
         assert card_numbers(telegram) == list(range(1, 18))
-        await outbox_drained(clinic.repository)
+        await outbox_drained(clinic.storage.outbox)
         # Only the head of the queue was tried, and the new rows did not add attempts:
         # a wake does not cut a backoff short.
         assert set(refused) == {"card 2"}
@@ -468,7 +467,7 @@ async def test_lost_manager_chat_alerts_admins_once_and_recovers(
         # Sent at the first refusal, when one to three of the rows had been written.
         assert re.search(r"В очереди: [123]\.", alerts[0]["text"])
         assert card_numbers(telegram) == []
-        count, rows = await clinic.repository.outbox_overview(limit=10)
+        count, rows = await clinic.storage.outbox.outbox_overview(limit=10)
         assert count == 3
         assert rows[0].attempts >= 5
         assert KICKED in (rows[0].last_error or "")
@@ -559,7 +558,7 @@ async def test_restart_mid_send_loses_nothing_and_repeats_nothing(
     assert len(numbers) - len(set(numbers)) <= 1
     # A graceful stop lets the card in flight be recorded as sent: none is posted twice.
     assert numbers == list(range(1, 41))
-    await outbox_drained(clinic.repository)
+    await outbox_drained(clinic.storage.outbox)
 
 
 async def test_killed_mid_send_repeats_at_most_the_one_in_flight(
@@ -595,11 +594,11 @@ async def test_killed_mid_send_repeats_at_most_the_one_in_flight(
 
 
 class SlowToRecord:
-    """The repository of a database that is slow to write: marking a card sent fails with
+    """The outbox of a database that is slow to write: marking a card sent fails with
     "database is locked" (past busy_timeout) the first `failures` times."""
 
-    def __init__(self, repository: Repository, failures: int) -> None:
-        self._repository = repository
+    def __init__(self, outbox: OutboxRepository, failures: int) -> None:
+        self._outbox = outbox
         self.failures_left = failures
         self.calls = 0
 
@@ -607,11 +606,13 @@ class SlowToRecord:
         self.calls += 1
         if self.failures_left > 0:
             self.failures_left -= 1
-            raise sqlite3.OperationalError("database is locked")
-        await self._repository.mark_outbox_sent(outbox_id, message_id)
+            raise OperationalError(
+                "UPDATE outbox", None, sqlite3.OperationalError("database is locked")
+            )
+        await self._outbox.mark_outbox_sent(outbox_id, message_id)
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._repository, name)
+        return getattr(self._outbox, name)
 
 
 async def test_a_card_telegram_accepted_is_not_posted_again_when_recording_it_fails(
@@ -621,15 +622,20 @@ async def test_a_card_telegram_accepted_is_not_posted_again_when_recording_it_fa
     patient = telegram.private_user(702, "Борис")
     # The clinic's sender makes way for one whose database is slow to record deliveries.
     await _outbox(clinic).stop()
-    slow = SlowToRecord(clinic.repository, failures=4)
-    sender = OutboxSender(cast(Repository, slow), timing=PACED)
+    slow = SlowToRecord(clinic.storage.outbox, failures=4)
+    sender = OutboxSender(
+        cast(OutboxRepository, slow),
+        clinic.storage.patients,
+        clinic.storage.conversations,
+        timing=PACED,
+    )
 
     def card(request_id: int) -> OutboxMessage:
         return OutboxMessage(
             "request", request_id, MANAGER_CHAT_ID, None, "card 1", patient_id=patient.id
         )
 
-    await clinic.repository.create_request(_request(1, user_id=patient.id), card)
+    await clinic.storage.requests.create_request(_request(1, user_id=patient.id), card)
     sender.start(clinic.app.bot)
     try:
         await wait_until(lambda: slow.calls >= 5, "the card recorded as sent")
@@ -639,7 +645,7 @@ async def test_a_card_telegram_accepted_is_not_posted_again_when_recording_it_fa
 
     assert card_numbers(telegram) == [1]  # posted once, though recording it failed 4 times
     assert len(telegram.calls_of("sendMessage")) == 1
-    assert await clinic.repository.pending_outbox_count() == 0
+    assert await clinic.storage.outbox.pending_outbox_count() == 0
     # And it is linked: a manager's reply to it reaches the patient.
     group = telegram.group(MANAGER_CHAT_ID, "Clinic managers")
     maria = telegram.private_user(901, "Мария")
@@ -660,8 +666,13 @@ async def test_a_stop_waits_for_the_accepted_card_to_be_recorded(
 ) -> None:
     assert clinic.app is not None
     await _outbox(clinic).stop()
-    slow = SlowToRecord(clinic.repository, failures=3)
-    sender = OutboxSender(cast(Repository, slow), timing=PACED)
+    slow = SlowToRecord(clinic.storage.outbox, failures=3)
+    sender = OutboxSender(
+        cast(OutboxRepository, slow),
+        clinic.storage.patients,
+        clinic.storage.conversations,
+        timing=PACED,
+    )
     await _store(clinic, 1)
     sender.start(clinic.app.bot)
     # A deploy stops the bot right after Telegram accepted the card, while the database
@@ -670,7 +681,7 @@ async def test_a_stop_waits_for_the_accepted_card_to_be_recorded(
     await sender.stop()
 
     assert slow.calls == 4  # the stop waited for the retries rather than cancel them
-    assert await clinic.repository.pending_outbox_count() == 0
+    assert await clinic.storage.outbox.pending_outbox_count() == 0
     # So the restarted sender has nothing to post again.
     _outbox(clinic).start(clinic.app.bot)
     _outbox(clinic).wake()

@@ -27,7 +27,7 @@ async def test_card_actions_and_bans_are_audited(
     telegram.press(olga, card, button_data(telegram, card, "🙋 Взять"), chat=group)
     await telegram.wait_for_call("editMessageText", since=since)
     await manager_says(telegram, olga, group, "/ban", card["message_id"], "заблокирован")
-    entries = await clinic.repository.latest_audit(10)
+    entries = await clinic.storage.audit.latest_audit(10)
     assert [(e.action, e.target, e.staff_name) for e in entries][:2] == [
         ("ban", "patient 7002", "Ольга Менеджер"),
         ("status:taken", "request 1", "Ольга Менеджер"),
@@ -54,7 +54,7 @@ async def test_a_refused_copy_does_not_block_the_cards_behind_it(
     texts = [card["text"] for card in manager_cards(telegram, MANAGER_CHAT_ID)]
     assert any("Вот снимок" in text and "Сообщение от пациента" in text for text in texts)
     assert any("Заявка на консультацию № 1" in text for text in texts)
-    assert await clinic.repository.pending_outbox_count() == 0
+    assert await clinic.storage.outbox.pending_outbox_count() == 0
 
 
 async def test_short_429_on_a_direct_answer_is_waited_out(

@@ -98,7 +98,10 @@ async def linked(clinic: RunningBot, message: dict[str, Any], timeout: float = 5
     """Wait until the outbox has recorded a delivered message as belonging to its patient."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while await clinic.repository.manager_message(MANAGER_CHAT_ID, message["message_id"]) is None:
+    while (
+        await clinic.storage.conversations.manager_message(MANAGER_CHAT_ID, message["message_id"])
+        is None
+    ):
         assert loop.time() < deadline, f"message {message['message_id']} was never linked"
         await asyncio.sleep(0.01)
 
@@ -180,12 +183,12 @@ async def test_take_edits_the_card_in_place_and_stores_history(
     assert called["message_id"] == card["message_id"]
     assert "взята в работу" not in called["text"]  # only the latest status is shown
 
-    events = await clinic.repository.request_events(1)
+    events = await clinic.storage.requests.request_events(1)
     assert [(e.status, e.staff_id, e.staff_name) for e in events] == [
         (RequestStatus.TAKEN, 901, "Мария Менеджер"),
         (RequestStatus.CALLED, 901, "Мария Менеджер"),
     ]
-    request = await clinic.repository.get_request(1)
+    request = await clinic.storage.requests.get_request(1)
     assert request is not None
     assert request.status == RequestStatus.CALLED
 
@@ -210,7 +213,7 @@ async def test_two_managers_take_the_same_card_only_first_wins(
     assert "Вас опередили" in refused["text"]
     assert "Мария Менеджер" in refused["text"]
     assert "взята в работу" in refused["text"]
-    events = await clinic.repository.request_events(1)
+    events = await clinic.storage.requests.request_events(1)
     assert [(e.staff_id, e.status) for e in events] == [(901, RequestStatus.TAKEN)]
     await telegram.wait_idle()
     (current,) = telegram.chat_messages(MANAGER_CHAT_ID)
@@ -231,7 +234,7 @@ async def test_simultaneous_presses_store_one_event(
     queries = [telegram.press(user, card, take, chat=group) for user in pressers]
     answers = [await answer_of(telegram, query, since) for query in queries]
 
-    events = await clinic.repository.request_events(1)
+    events = await clinic.storage.requests.request_events(1)
     assert len(events) == 1
     winner = events[0].staff_name
     won = [a for a in answers if a.get("text") == "Статус: взята в работу"]
@@ -256,8 +259,8 @@ async def test_non_staff_press_changes_nothing(
     assert answer["show_alert"] is True
     await telegram.wait_idle()
     assert [c.method for c in telegram.calls[since:] if c.method.lower().startswith("edit")] == []
-    assert await clinic.repository.request_events(1) == []
-    request = await clinic.repository.get_request(1)
+    assert await clinic.storage.requests.request_events(1) == []
+    request = await clinic.storage.requests.get_request(1)
     assert request is not None
     assert request.status == RequestStatus.NEW
     assert telegram.chat_messages(MANAGER_CHAT_ID)[0]["text"] == card["text"]
@@ -280,13 +283,13 @@ async def test_only_admins_act_when_chat_membership_is_not_trusted(
         assert STAFF_ONLY in (await answer_of(telegram, query, since))["text"]
         await manager_says(telegram, member, group, "Перезвоним", card["message_id"], STAFF_ONLY)
         assert not [c for c in telegram.calls_of("copyMessage") if c.params["chat_id"] == anna.id]
-        assert await clinic.repository.request_events(1) == []
+        assert await clinic.storage.requests.request_events(1) == []
 
         since = telegram.mark()
         query = telegram.press(admin, card, take, chat=group)
         edited = await telegram.wait_for_message(MANAGER_CHAT_ID, "Статус:", since=since)
         assert "Главврач" in edited["text"]
-        events = await clinic.repository.request_events(1)
+        events = await clinic.storage.requests.request_events(1)
         assert [e.staff_id for e in events] == [555]
         # Membership was never asked about: the setting turns that source off.
         assert telegram.calls_of("getChatMember") == []
@@ -567,7 +570,7 @@ async def test_each_patient_gets_a_topic_recreated_when_deleted(
         # And the next request of hers goes into the new topic as well.
         fourth = await book(telegram, clinic, anna, "Анна")
         assert fourth["message_thread_id"] == new_topic
-        assert await clinic.repository.pending_outbox_count() == 0
+        assert await clinic.storage.outbox.pending_outbox_count() == 0
 
 
 # --------------------------------------------------------------------------- bans
@@ -582,7 +585,7 @@ async def test_ban_and_unban_as_a_reply_to_the_card(
     card = await book(telegram, clinic, anna, "Анна")
 
     await manager_says(telegram, maria, group, "/ban", card["message_id"], "Пациент заблокирован")
-    assert await clinic.repository.is_banned(anna.id)
+    assert await clinic.storage.patients.is_banned(anna.id)
 
     before = len(telegram.chat_messages(MANAGER_CHAT_ID))
     since = telegram.mark()
@@ -591,14 +594,14 @@ async def test_ban_and_unban_as_a_reply_to_the_card(
     assert manager_chat_sends(telegram, since) == []
     assert not [c for c in telegram.calls[since:] if c.params.get("chat_id") == anna.id]
     assert len(telegram.chat_messages(MANAGER_CHAT_ID)) == before
-    assert await clinic.repository.pending_outbox_count() == 0
+    assert await clinic.storage.outbox.pending_outbox_count() == 0
 
     await tap(telegram, anna, "📝 Записаться на консультацию", "не можем принять")
     await say(telegram, anna, "/review", "не можем принять")
-    assert await clinic.repository.get_request(2) is None
+    assert await clinic.storage.requests.get_request(2) is None
 
     await manager_says(telegram, maria, group, "/unban", card["message_id"], "разблокирован")
-    assert not await clinic.repository.is_banned(anna.id)
+    assert not await clinic.storage.patients.is_banned(anna.id)
     since = telegram.mark()
     await say(telegram, anna, "Извините за тон", "Передали")
     relayed = await telegram.wait_for_message(MANAGER_CHAT_ID, "Извините", since=since)
@@ -622,4 +625,4 @@ async def test_ban_needs_a_reply_and_staff(
     telegram.send_text(stranger, "/ban", chat=group, reply_to_message_id=card["message_id"])
     await telegram.wait_idle()
     assert manager_chat_sends(telegram, since) == []
-    assert not await clinic.repository.is_banned(anna.id)
+    assert not await clinic.storage.patients.is_banned(anna.id)

@@ -42,7 +42,7 @@ async def _store_request(clinic: RunningBot, name: str) -> int:
     def card(request_id: int) -> OutboxMessage:
         return OutboxMessage("request", request_id, MANAGER_CHAT_ID, None, f"card {name}")
 
-    request_id = await clinic.repository.create_request(request, card)
+    request_id = await clinic.storage.requests.create_request(request, card)
     assert clinic.app is not None
     outbox: OutboxSender = clinic.app.dispatcher["outbox"]
     outbox.wake()
@@ -98,7 +98,7 @@ async def test_patient_is_answered_during_an_outage_and_card_follows(
     cards = manager_cards(telegram, MANAGER_CHAT_ID)
     assert len(cards) == 1
     assert "Анна" in cards[0]["text"]
-    await outbox_drained(clinic.repository)
+    await outbox_drained(clinic.storage.outbox)
 
 
 class RefusedOnceWithRetryAfter:
@@ -143,7 +143,7 @@ async def test_retry_after_is_honoured(clinic: RunningBot, telegram: FakeTelegra
     assert strict.early == 0
     cards = manager_cards(telegram, MANAGER_CHAT_ID)
     assert [card["text"] for card in cards] == ["card Пётр"]
-    await outbox_drained(clinic.repository)
+    await outbox_drained(clinic.storage.outbox)
 
 
 async def test_order_is_kept_after_an_outage(
@@ -186,4 +186,4 @@ async def test_network_failure_is_retried(clinic: RunningBot, telegram: FakeTele
     telegram.fail("sendMessage", status=504, times=2, chat_id=MANAGER_CHAT_ID)
     await _store_request(clinic, "Олег")
     await _wait_for_cards(telegram, 1)
-    await outbox_drained(clinic.repository)
+    await outbox_drained(clinic.storage.outbox)

@@ -191,7 +191,7 @@ async def test_full_booking_by_buttons_reaches_manager_chat(
     # Shown literally: the patient's markup was escaped, not interpreted.
     assert "Ivan &lt;b&gt;Petrov&lt;/b&gt; &amp; Co" in card["html"]
 
-    stored = await clinic.repository.get_request(1)
+    stored = await clinic.storage.requests.get_request(1)
     assert stored is not None
     assert stored.phone == "+79161234567"
     assert stored.service_id == "cycle2"
@@ -214,7 +214,7 @@ async def test_double_confirm_creates_one_request(
     )
     await telegram.wait_for_message(MANAGER_CHAT_ID, "№ 1")
     await telegram.wait_idle()
-    assert await clinic.repository.get_request(2) is None
+    assert await clinic.storage.requests.get_request(2) is None
     assert len(manager_cards(telegram, MANAGER_CHAT_ID)) == 1
 
 
@@ -310,7 +310,7 @@ async def test_start_and_cancel_in_the_middle_of_a_form(
     await say(telegram, user, "/cancel", "Отменять нечего")
     # Outside a form, an unknown command gets a hint to use the menu.
     await say(telegram, user, "/whatever", "не понял")
-    assert await clinic.repository.get_request(1) is None
+    assert await clinic.storage.requests.get_request(1) is None
 
 
 async def test_review_goes_to_moderation_and_list_shows_published(
@@ -355,7 +355,7 @@ async def test_anonymous_review_without_text_in_english(
 async def test_reviews_are_paginated(clinic: RunningBot, telegram: FakeTelegramServer) -> None:
     from storage.models import NewReview
 
-    await clinic.repository.seed_reviews([])  # already seeded: must not add anything
+    await clinic.storage.reviews.seed_reviews([])  # already seeded: must not add anything
     extra = [
         NewReview(user_id=None, author=f"Автор {i}", rating=4, text=f"Отзыв {i}", locale="ru")
         for i in range(1, 6)
@@ -364,8 +364,8 @@ async def test_reviews_are_paginated(clinic: RunningBot, telegram: FakeTelegramS
     from storage.models import ReviewStatus
 
     for review in extra:
-        review_id = await clinic.repository.create_review(review, _silent_card)
-        await clinic.repository.set_review_status(review_id, ReviewStatus.PUBLISHED)
+        review_id = await clinic.storage.reviews.create_review(review, _silent_card)
+        await clinic.storage.reviews.set_review_status(review_id, ReviewStatus.PUBLISHED)
 
     user = await patient(telegram, 603, "Оля")
     first = await tap(telegram, user, "⭐ Отзывы", "Страница 1 из 3")
@@ -446,7 +446,7 @@ async def test_commands_inside_a_form_are_commands_not_answers(
     await press(telegram, user, "⭐⭐⭐", "Расскажите")
     await say(telegram, user, "/forget", "Удалить ваши персональные данные?")
     await press(telegram, user, "Нет, оставить", "не тронуты")
-    assert await clinic.repository.get_request(1) is None
+    assert await clinic.storage.requests.get_request(1) is None
 
 
 async def test_someone_elses_contact_is_refused(

@@ -12,7 +12,7 @@ import pytest
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
 from bot.services.retention import RetentionTask
-from storage import SqliteRepository
+from storage import open_storage
 from storage.models import NewRequest, OutboxMessage, RequestStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot
 from tests.e2e import manager_cards, patient, press, say, tap
@@ -78,7 +78,7 @@ async def test_mydata_then_forget_leaves_no_trace(
     assert "Спасибо доктору" not in after["text"]
 
     # The statistics keep the anonymous rows.
-    stored = await clinic.repository.get_request(1)
+    stored = await clinic.storage.requests.get_request(1)
     assert stored is not None
     assert stored.service_id == "massage"
     assert stored.phone == ""
@@ -110,14 +110,13 @@ async def test_forget_drops_pending_messages_to_managers(
     await asyncio.sleep(0.5)  # a few outbox passes
     sent = [c["text"] for c in manager_cards(telegram, MANAGER_CHAT_ID)]
     assert not any("+79160001122" in text for text in sent)
-    assert await clinic.repository.pending_outbox_count() == 0
+    assert await clinic.storage.outbox.pending_outbox_count() == 0
 
 
 async def test_retention_erases_old_closed_requests_only(tmp_path: Path) -> None:
     now = datetime(2026, 11, 25, tzinfo=UTC)
     clock_value = [now - timedelta(days=400)]
-    repository = SqliteRepository(tmp_path / "clinic.db", clock=lambda: clock_value[0])
-    await repository.open()
+    storage = await open_storage(f"sqlite:///{tmp_path}/clinic.db", clock=lambda: clock_value[0])
     try:
 
         def card(request_id: int) -> OutboxMessage:
@@ -126,25 +125,25 @@ async def test_retention_erases_old_closed_requests_only(tmp_path: Path) -> None
         def request(name: str) -> NewRequest:
             return NewRequest(1, "ru", None, name, PHONE, "утром", "боль", "v", clock_value[0])
 
-        old_closed = await repository.create_request(request("Старая закрытая"), card)
-        old_open = await repository.create_request(request("Старая в работе"), card)
-        await repository.change_request_status(
+        old_closed = await storage.requests.create_request(request("Старая закрытая"), card)
+        old_open = await storage.requests.create_request(request("Старая в работе"), card)
+        await storage.requests.change_request_status(
             old_closed, RequestStatus.NEW, RequestStatus.BOOKED, 1, "staff"
         )
         clock_value[0] = now - timedelta(days=10)
-        recent_closed = await repository.create_request(request("Свежая закрытая"), card)
-        await repository.change_request_status(
+        recent_closed = await storage.requests.create_request(request("Свежая закрытая"), card)
+        await storage.requests.change_request_status(
             recent_closed, RequestStatus.NEW, RequestStatus.CANCELLED, 1, "staff"
         )
         clock_value[0] = now
-        task = RetentionTask(repository, days=365, clock=lambda: now)
+        task = RetentionTask(storage.patients, days=365, clock=lambda: now)
         assert await task.run_once() == [old_closed]
-        assert (await repository.get_request(old_closed)).name == ""  # type: ignore[union-attr]
-        assert (await repository.get_request(old_open)).name == "Старая в работе"  # type: ignore[union-attr]
-        assert (await repository.get_request(recent_closed)).phone == PHONE  # type: ignore[union-attr]
+        assert (await storage.requests.get_request(old_closed)).name == ""  # type: ignore[union-attr]
+        assert (await storage.requests.get_request(old_open)).name == "Старая в работе"  # type: ignore[union-attr]
+        assert (await storage.requests.get_request(recent_closed)).phone == PHONE  # type: ignore[union-attr]
         assert await task.run_once() == []
     finally:
-        await repository.close()
+        await storage.close()
 
 
 async def test_consent_asked_again_only_when_its_version_changes(
@@ -170,7 +169,7 @@ async def test_consent_asked_again_only_when_its_version_changes(
     await press(telegram, user, "⏭ Пропустить", "версия 2027-01-01")
     await press(telegram, user, "✅ Согласен(на)", "Проверьте")
     await press(telegram, user, "✅ Подтвердить", "№ 3")
-    stored = await clinic.repository.get_request(3)
+    stored = await clinic.storage.requests.get_request(3)
     assert stored is not None
     assert stored.consent_version == "2027-01-01"
 

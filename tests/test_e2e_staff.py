@@ -50,7 +50,7 @@ async def _requests(clinic: RunningBot, names: list[str]) -> list[int]:
             consent_version="2026-11-25",
             consented_at=datetime.now(UTC),
         )
-        ids.append(await clinic.repository.create_request(request, _silent("request")))  # type: ignore[arg-type]
+        ids.append(await clinic.storage.requests.create_request(request, _silent("request")))  # type: ignore[arg-type]
     return ids
 
 
@@ -80,7 +80,7 @@ async def test_request_detail_status_filter_and_stats(
     staffed: RunningBot, telegram: FakeTelegramServer
 ) -> None:
     await _requests(staffed, ["Анна", "Борис", "Вера"])
-    await staffed.repository.change_request_status(
+    await staffed.storage.requests.change_request_status(
         2, RequestStatus.NEW, RequestStatus.BOOKED, ADMIN_ID, "Главврач"
     )
     admin = await patient(telegram, ADMIN_ID, "Главврач")
@@ -102,7 +102,7 @@ async def test_request_detail_status_filter_and_stats(
 async def test_reviews_moderated_from_the_staff_list(
     staffed: RunningBot, telegram: FakeTelegramServer
 ) -> None:
-    review_id = await staffed.repository.create_review(
+    review_id = await staffed.storage.reviews.create_review(
         NewReview(user_id=1, author="Ира", rating=4, text="Хорошо лечат", locale="ru"),
         _silent("review"),  # type: ignore[arg-type]
     )
@@ -174,7 +174,7 @@ async def test_staff_tools_speak_english(staffed: RunningBot, telegram: FakeTele
     assert "No. 1" in page["text"]
     await say(telegram, admin, "/stats 30", "Statistics for 30 days")
     await telegram.wait_for_message(MANAGER_CHAT_ID, "request 1")
-    await outbox_drained(staffed.repository)
+    await outbox_drained(staffed.storage.outbox)
     await say(telegram, admin, "/outbox", "queue is empty")
 
 

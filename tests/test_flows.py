@@ -32,7 +32,7 @@ from bot.i18n import load_translations
 from bot.outbox import OutboxSender, OutboxTiming
 from bot.preview.emulator import TEST_TOKEN
 from bot.settings import Settings
-from storage import SqliteRepository
+from storage import Storage, open_storage
 
 MANAGERS = -100777
 
@@ -91,10 +91,10 @@ class Conversation:
         dispatcher: Dispatcher,
         bot: Bot,
         session: RecordingSession,
-        repository: SqliteRepository,
+        storage: Storage,
     ) -> None:
         self.dispatcher = dispatcher
-        self.repository = repository
+        self.storage = storage
         self.bot = bot
         self.session = session
         self.user = User(id=42, is_bot=False, first_name="Анна", language_code="ru")
@@ -149,18 +149,17 @@ async def conversation(tmp_path: Path) -> AsyncIterator[Conversation]:
         manager_chat_id=MANAGERS,
         database_url=f"sqlite:///{tmp_path}/flows.db",
     )
-    repository = SqliteRepository(settings.sqlite_path)
-    await repository.open()
+    storage = await open_storage(settings.database_url)
     translations = load_translations(CONTENT_DIR, ("ru", "en"), "ru")
     dispatcher = create_dispatcher(
-        settings, repository=repository, content=load_content(), translations=translations
+        settings, storage=storage, content=load_content(), translations=translations
     )
     session = RecordingSession()
     bot = Bot(TEST_TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     try:
-        yield Conversation(dispatcher, bot, session, repository)
+        yield Conversation(dispatcher, bot, session, storage)
     finally:
-        await repository.close()
+        await storage.close()
 
 
 async def test_start_and_prices(conversation: Conversation) -> None:
@@ -185,14 +184,19 @@ async def test_booking_flow_stores_request_and_queues_card(conversation: Convers
     assert any("Ваша заявка <b>№ 1</b> принята" in text for text in texts)
     assert any(isinstance(c, EditMessageReplyMarkup) for c in conversation.session.calls)
     assert any(isinstance(c, AnswerCallbackQuery) for c in conversation.session.calls)
-    repository = conversation.repository
-    stored = await repository.get_request(1)
+    storage = conversation.storage
+    stored = await storage.requests.get_request(1)
     assert stored is not None
     assert stored.phone == "+79161234567"
     assert stored.name == "Анна <script>"
     # The card waits in the outbox until a sender delivers it.
-    assert await repository.pending_outbox_count() == 1
-    sender = OutboxSender(repository, timing=OutboxTiming(retry_base_seconds=0.01))
+    assert await storage.outbox.pending_outbox_count() == 1
+    sender = OutboxSender(
+        storage.outbox,
+        storage.patients,
+        storage.conversations,
+        timing=OutboxTiming(retry_base_seconds=0.01),
+    )
     assert await sender.deliver_due(conversation.bot) == 1
     card = conversation.session.texts(MANAGERS)[0]
     assert "Анна &lt;script&gt;" in card
@@ -208,13 +212,18 @@ async def test_network_error_keeps_the_card_for_later(conversation: Conversation
     await conversation.press("⏭ Пропустить")
     await conversation.press("✅ Согласен(на)")
     await conversation.press("✅ Подтвердить")
-    repository = conversation.repository
-    sender = OutboxSender(repository, timing=OutboxTiming(retry_base_seconds=0.01))
+    storage = conversation.storage
+    sender = OutboxSender(
+        storage.outbox,
+        storage.patients,
+        storage.conversations,
+        timing=OutboxTiming(retry_base_seconds=0.01),
+    )
     conversation.session.fail_with = TelegramNetworkError(
         method=SendMessage(chat_id=MANAGERS, text="x"), message="connection reset"
     )
     assert await sender.deliver_due(conversation.bot) == 0
-    count, rows = await repository.outbox_overview(limit=5)
+    count, rows = await storage.outbox.outbox_overview(limit=5)
     assert count == 1
     assert rows[0].attempts == 1
     assert "connection reset" in (rows[0].last_error or "")
@@ -223,7 +232,7 @@ async def test_network_error_keeps_the_card_for_later(conversation: Conversation
 
     await asyncio.sleep(0.05)  # past the backoff
     assert await sender.deliver_due(conversation.bot) == 1
-    assert await repository.pending_outbox_count() == 0
+    assert await storage.outbox.pending_outbox_count() == 0
 
 
 def _answers(session: RecordingSession) -> list[AnswerCallbackQuery]:

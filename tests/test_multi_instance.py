@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.preview.emulator import TEST_TOKEN, FakeTelegramServer
-from storage import PostgresRepository
+from storage import open_storage
 from storage.models import NewRequest, OutboxMessage
 from tests.conftest import MANAGER_CHAT_ID
 from tests.e2e import manager_cards
@@ -109,8 +109,7 @@ async def test_two_processes_deliver_a_burst_exactly_once(
             assert all(p.poll() is None for p in processes), "a bot process died"
             await asyncio.sleep(0.1)
 
-        repository = PostgresRepository(postgres_dsn)
-        await repository.open()
+        storage = await open_storage(postgres_dsn)
         try:
             for number in range(BURST):
                 request = NewRequest(
@@ -130,9 +129,9 @@ async def test_two_processes_deliver_a_burst_exactly_once(
                         "request", request_id, MANAGER_CHAT_ID, None, f"card {request_id}"
                     )
 
-                await repository.create_request(request, card)
+                await storage.requests.create_request(request, card)
         finally:
-            await repository.close()
+            await storage.close()
 
         deadline = loop.time() + 60
         while sum(_delivered_per_process(tmp_path)) < BURST:

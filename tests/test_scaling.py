@@ -202,7 +202,7 @@ async def test_form_started_on_one_instance_is_finished_on_another(
         assert "Имя: Нина" in summary["text"]
         assert "Массаж стопы" in summary["text"]
         await press(telegram, user, "✅ Подтвердить", "№ 1")
-        stored = await second.repository.get_request(1)
+        stored = await second.storage.requests.get_request(1)
         assert stored is not None
         assert stored.name == "Нина"
     finally:

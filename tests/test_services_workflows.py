@@ -27,7 +27,7 @@ from bot.services.relay import (
 )
 from bot.services.requests import change_status, submit_request
 from bot.services.reviews import moderate_review, submit_review
-from storage import open_repository
+from storage import open_storage
 from storage.models import NewRequest, NewReview, OutboxMessage, RequestStatus, ReviewStatus
 
 MANAGERS = ManagerChat(chat_id=-100500, thread_id=7)
@@ -52,19 +52,18 @@ class Repos:
 @pytest.fixture
 async def repos(tmp_path: Path) -> AsyncIterator[Repos]:
     # The one place that decides which storage the service tests run on.
-    repository = open_repository(f"sqlite:///{tmp_path}/t.db")
-    await repository.open()
+    storage = await open_storage(f"sqlite:///{tmp_path}/t.db")
     try:
         yield Repos(
-            patient=repository,
-            request=repository,
-            review=repository,
-            outbox=repository,
-            conversation=repository,
-            audit=repository,
+            patient=storage.patients,
+            request=storage.requests,
+            review=storage.reviews,
+            outbox=storage.outbox,
+            conversation=storage.conversations,
+            audit=storage.audit,
         )
     finally:
-        await repository.close()
+        await storage.close()
 
 
 @dataclass

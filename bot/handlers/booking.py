@@ -48,11 +48,11 @@ from bot.services.forms import (
     single_line,
 )
 from bot.services.phone import normalize_phone
-from bot.services.repositories import PatientRepo, RequestRepo
 from bot.services.requests import submit_request
 from bot.settings import Settings
 from bot.states import BookingForm
 from storage.models import NewRequest, RequestStatus
+from storage.repositories import PatientRepository, RequestRepository
 
 FIELD_STATES = {
     BookingField.SERVICE: BookingForm.service,
@@ -134,7 +134,7 @@ async def _next_step(
     content: Content,
     t: Translator,
     following: State,
-    patient_repo: PatientRepo | None = None,
+    patient_repo: PatientRepository | None = None,
 ) -> None:
     """Go to the next question, or straight back to the summary when editing one field."""
     data = await state.get_data()
@@ -346,7 +346,7 @@ async def complaint_skipped(
     callback: CallbackQuery,
     state: FSMContext,
     content: Content,
-    patient_repo: PatientRepo,
+    patient_repo: PatientRepository,
     t: Translator,
 ) -> None:
     await state.update_data(complaint=None)
@@ -359,7 +359,7 @@ async def complaint_entered(
     message: Message,
     state: FSMContext,
     content: Content,
-    patient_repo: PatientRepo,
+    patient_repo: PatientRepository,
     t: Translator,
 ) -> None:
     checked = COMPLAINT_RULE.check(message.text)
@@ -400,7 +400,7 @@ async def confirm(
     callback: CallbackQuery,
     state: FSMContext,
     content: Content,
-    request_repo: RequestRepo,
+    request_repo: RequestRepository,
     outbox: OutboxSender,
     settings: Settings,
     clinic_t: Translator,

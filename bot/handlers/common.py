@@ -15,7 +15,7 @@ from bot.callbacks import LanguageCallback, NavCallback, Screen
 from bot.commands import bot_commands
 from bot.handlers.screens import MenuButton, show
 from bot.i18n import Translations, Translator
-from bot.services.repositories import PatientRepo
+from storage.repositories import PatientRepository
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ async def set_language(
     callback: CallbackQuery,
     callback_data: LanguageCallback,
     callback_answer: CallbackAnswer,
-    patient_repo: PatientRepo,
+    patient_repo: PatientRepository,
     translations: Translations,
     t: Translator,
 ) -> None:

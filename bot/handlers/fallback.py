@@ -12,8 +12,8 @@ from bot.handlers.screens import managers
 from bot.i18n import Translator
 from bot.outbox import OutboxSender
 from bot.services.relay import relay_to_managers
-from bot.services.repositories import OutboxRepo
 from bot.settings import Settings
+from storage.repositories import OutboxRepository
 
 RELAYED_MEDIA = F.photo | F.document | F.voice | F.video | F.audio | F.video_note
 
@@ -26,7 +26,7 @@ async def stale_button(
 
 async def pass_on_to_managers(
     message: Message,
-    outbox_repo: OutboxRepo,
+    outbox_repo: OutboxRepository,
     outbox: OutboxSender,
     settings: Settings,
     clinic_t: Translator,

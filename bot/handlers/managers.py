@@ -19,17 +19,17 @@ from bot.services.relay import (
     reply_to_patient,
     set_ban,
 )
-from bot.services.repositories import (
-    AuditRepo,
-    ConversationRepo,
-    PatientRepo,
-    RequestRepo,
-    ReviewRepo,
-)
 from bot.services.requests import change_status
 from bot.services.reviews import moderate_review
 from bot.settings import Settings
 from bot.staff import StaffDirectory
+from storage.repositories import (
+    AuditRepository,
+    ConversationRepository,
+    PatientRepository,
+    RequestRepository,
+    ReviewRepository,
+)
 
 
 class InManagerChat(Filter):
@@ -50,8 +50,8 @@ def _staff(user: User) -> StaffMember:
 
 async def _refresh_card(
     callback: CallbackQuery,
-    request_repo: RequestRepo,
-    conversation_repo: ConversationRepo,
+    request_repo: RequestRepository,
+    conversation_repo: ConversationRepository,
     t: Translator,
     request_id: int,
 ) -> None:
@@ -79,9 +79,9 @@ async def status_pressed(
     callback_data: StatusCallback,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    request_repo: RequestRepo,
-    conversation_repo: ConversationRepo,
-    audit_repo: AuditRepo,
+    request_repo: RequestRepository,
+    conversation_repo: ConversationRepository,
+    audit_repo: AuditRepository,
     staff: StaffDirectory,
     clinic_t: Translator,
 ) -> None:
@@ -114,9 +114,9 @@ async def moderation_pressed(
     callback_data: ModerationCallback,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    review_repo: ReviewRepo,
-    conversation_repo: ConversationRepo,
-    audit_repo: AuditRepo,
+    review_repo: ReviewRepository,
+    conversation_repo: ConversationRepository,
+    audit_repo: AuditRepository,
     staff: StaffDirectory,
     clinic_t: Translator,
 ) -> None:
@@ -147,9 +147,9 @@ async def moderation_pressed(
 async def ban(
     message: Message,
     bot: Bot,
-    conversation_repo: ConversationRepo,
-    patient_repo: PatientRepo,
-    audit_repo: AuditRepo,
+    conversation_repo: ConversationRepository,
+    patient_repo: PatientRepository,
+    audit_repo: AuditRepository,
     staff: StaffDirectory,
     clinic_t: Translator,
 ) -> None:
@@ -175,7 +175,7 @@ async def ban(
 async def reply_to_patient_message(
     message: Message,
     bot: Bot,
-    conversation_repo: ConversationRepo,
+    conversation_repo: ConversationRepository,
     staff: StaffDirectory,
     clinic_t: Translator,
 ) -> None:

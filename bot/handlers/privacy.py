@@ -18,8 +18,8 @@ from bot.handlers.screens import managers, show
 from bot.i18n import Translator
 from bot.outbox import OutboxSender
 from bot.services.privacy import erase_patient
-from bot.services.repositories import PatientRepo
 from bot.settings import Settings
+from storage.repositories import PatientRepository
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class TelegramCleaner:
 
 
 async def my_data(
-    message: Message, patient_repo: PatientRepo, content: Content, t: Translator
+    message: Message, patient_repo: PatientRepository, content: Content, t: Translator
 ) -> None:
     if message.from_user is None:
         return
@@ -100,7 +100,7 @@ async def erase(
     callback: CallbackQuery,
     bot: Bot,
     state: FSMContext,
-    patient_repo: PatientRepo,
+    patient_repo: PatientRepository,
     outbox: OutboxSender,
     settings: Settings,
     clinic_t: Translator,

@@ -23,11 +23,11 @@ from bot.i18n import Translator
 from bot.outbox import OutboxSender
 from bot.services.common import Card
 from bot.services.forms import REVIEW_RULE, TextProblem
-from bot.services.repositories import ReviewRepo
 from bot.services.reviews import submit_review
 from bot.settings import Settings
 from bot.states import ReviewForm
 from storage.models import NewReview
+from storage.repositories import ReviewRepository
 
 
 async def _ask_rating(message: Message, t: Translator) -> None:
@@ -45,7 +45,7 @@ async def _ask_signature(message: Message, t: Translator, first_name: str) -> No
 
 
 async def _reviews_screen(
-    review_repo: ReviewRepo, t: Translator, page: int
+    review_repo: ReviewRepository, t: Translator, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     summary = await review_repo.rating_summary()
     pages = views.page_count(summary.count)
@@ -62,14 +62,16 @@ async def _reviews_screen(
 
 
 async def reviews(
-    message: Message, state: FSMContext, review_repo: ReviewRepo, t: Translator
+    message: Message, state: FSMContext, review_repo: ReviewRepository, t: Translator
 ) -> None:
     await leave_form(state, message, t)
     text, markup = await _reviews_screen(review_repo, t, 0)
     await message.answer(text, reply_markup=markup)
 
 
-async def reviews_button(callback: CallbackQuery, review_repo: ReviewRepo, t: Translator) -> None:
+async def reviews_button(
+    callback: CallbackQuery, review_repo: ReviewRepository, t: Translator
+) -> None:
     text, markup = await _reviews_screen(review_repo, t, 0)
     await show(callback, text, markup)
 
@@ -77,7 +79,7 @@ async def reviews_button(callback: CallbackQuery, review_repo: ReviewRepo, t: Tr
 async def reviews_page(
     callback: CallbackQuery,
     callback_data: ReviewsPageCallback,
-    review_repo: ReviewRepo,
+    review_repo: ReviewRepository,
     t: Translator,
 ) -> None:
     text, markup = await _reviews_screen(review_repo, t, callback_data.page)
@@ -152,7 +154,7 @@ async def signed(
     callback_data: ReviewCallback,
     callback_answer: CallbackAnswer,
     state: FSMContext,
-    review_repo: ReviewRepo,
+    review_repo: ReviewRepository,
     outbox: OutboxSender,
     settings: Settings,
     clinic_t: Translator,

@@ -32,11 +32,16 @@ from bot.handlers.screens import show
 from bot.i18n import Translator
 from bot.services.common import StaffMember
 from bot.services.export import export_for_staff
-from bot.services.repositories import AuditRepo, OutboxRepo, RequestRepo, ReviewRepo
 from bot.services.reviews import moderate_review
 from bot.settings import Settings
 from bot.staff import StaffDirectory
 from storage.models import ConsultationRequest, RequestStatus, Review, ReviewStatus
+from storage.repositories import (
+    AuditRepository,
+    OutboxRepository,
+    RequestRepository,
+    ReviewRepository,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +106,7 @@ def _pager(
 
 
 async def _requests_screen(
-    request_repo: RequestRepo,
+    request_repo: RequestRepository,
     content: Content,
     t: Translator,
     status: str,
@@ -118,13 +123,13 @@ async def _requests_screen(
     if not rows:
         return text, None
     ids = (rows[0].id, rows[-1].id)
-    newer, older = await request_repo.has_newer_or_older("requests", status or None, ids)
+    newer, older = await request_repo.has_newer_or_older(status or None, ids)
     buttons = _pager(t, REQUESTS, status, ids, newer, older)
     return text, InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
 
 
 async def _reviews_screen(
-    review_repo: ReviewRepo,
+    review_repo: ReviewRepository,
     t: Translator,
     status: str,
     before: int | None,
@@ -160,7 +165,7 @@ async def _reviews_screen(
                 )
             ]
         )
-    newer, older = await review_repo.has_newer_or_older("reviews", status or None, ids)
+    newer, older = await review_repo.has_newer_or_older(status or None, ids)
     pager = _pager(t, REVIEWS, status, ids, newer, older)
     if pager:
         keyboard.append(pager)
@@ -177,7 +182,7 @@ STAFF_COMMANDS = ("requests", "request", "reviews", "stats", "export", "audit", 
 async def requests(
     message: Message,
     command: CommandObject,
-    request_repo: RequestRepo,
+    request_repo: RequestRepository,
     content: Content,
     t: Translator,
 ) -> None:
@@ -192,7 +197,7 @@ async def requests(
 async def request(
     message: Message,
     command: CommandObject,
-    request_repo: RequestRepo,
+    request_repo: RequestRepository,
     content: Content,
     t: Translator,
 ) -> None:
@@ -209,7 +214,7 @@ async def request(
 
 
 async def reviews(
-    message: Message, command: CommandObject, review_repo: ReviewRepo, t: Translator
+    message: Message, command: CommandObject, review_repo: ReviewRepository, t: Translator
 ) -> None:
     status = (command.args or "").strip().lower()
     if status and status not in {s.value for s in ReviewStatus}:
@@ -223,8 +228,8 @@ async def page(
     callback: CallbackQuery,
     callback_data: StaffPageCallback,
     callback_answer: CallbackAnswer,
-    request_repo: RequestRepo,
-    review_repo: ReviewRepo,
+    request_repo: RequestRepository,
+    review_repo: ReviewRepository,
     content: Content,
     t: Translator,
 ) -> None:
@@ -246,8 +251,8 @@ async def moderate(
     callback: CallbackQuery,
     callback_data: StaffModerationCallback,
     callback_answer: CallbackAnswer,
-    review_repo: ReviewRepo,
-    audit_repo: AuditRepo,
+    review_repo: ReviewRepository,
+    audit_repo: AuditRepository,
     t: Translator,
 ) -> None:
     review = await moderate_review(
@@ -270,7 +275,7 @@ async def moderate(
 async def stats(
     message: Message,
     command: CommandObject,
-    request_repo: RequestRepo,
+    request_repo: RequestRepository,
     content: Content,
     clock: Clock,
     t: Translator,
@@ -288,9 +293,9 @@ async def export(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    request_repo: RequestRepo,
-    review_repo: ReviewRepo,
-    audit_repo: AuditRepo,
+    request_repo: RequestRepository,
+    review_repo: ReviewRepository,
+    audit_repo: AuditRepository,
     content: Content,
     clock: Clock,
     t: Translator,
@@ -338,11 +343,11 @@ async def export(
         )
 
 
-async def audit(message: Message, audit_repo: AuditRepo, t: Translator) -> None:
+async def audit(message: Message, audit_repo: AuditRepository, t: Translator) -> None:
     await message.answer(staff_views.audit(t, await audit_repo.latest_audit(20)))
 
 
-async def outbox(message: Message, outbox_repo: OutboxRepo, t: Translator) -> None:
+async def outbox(message: Message, outbox_repo: OutboxRepository, t: Translator) -> None:
     count, rows = await outbox_repo.outbox_overview(limit=10)
     await message.answer(views.outbox_status(t, count, rows))
 

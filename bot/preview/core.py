@@ -35,7 +35,7 @@ from bot.preview.emulator import (
 )
 from bot.preview.render import message_view, reply_keyboard_view
 from bot.settings import SUPPORTED_LOCALES, Settings
-from storage import Repository, open_repository
+from storage import Storage, open_storage
 
 __all__ = [
     "HOST",
@@ -155,7 +155,7 @@ class Preview:
         self._manager_chat: FakeChat | None = None
         self._manager: FakeUser | None = None
         self._patients: dict[str, FakeUser] = {}
-        self._repository: Repository | None = None
+        self._storage: Storage | None = None
         self._app: Application | None = None
         self._polling: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
@@ -254,9 +254,9 @@ class Preview:
                 await self._web.cleanup()
                 self._web = None
             await self._stop_bot()
-            if self._repository is not None:
-                await self._repository.close()
-                self._repository = None
+            if self._storage is not None:
+                await self._storage.close()
+                self._storage = None
             if self._on_call in self.server.listeners:
                 self.server.listeners.remove(self._on_call)
             await self.server.stop()
@@ -270,14 +270,12 @@ class Preview:
         """Build a fresh application (same database) and wait until it polls."""
         assert self.settings is not None
         content, translations = texts
-        if self._repository is None:
-            repository = open_repository(self.settings.database_url)
-            await repository.open()
-            self._repository = repository
+        if self._storage is None:
+            self._storage = await open_storage(self.settings.database_url)
         metrics = Metrics()
         dispatcher = create_dispatcher(
             self.settings,
-            repository=self._repository,
+            storage=self._storage,
             content=content,
             translations=translations,
             metrics=metrics,
@@ -286,7 +284,7 @@ class Preview:
         bot = create_bot(self.settings)
         app = Application(
             settings=self.settings,
-            repository=self._repository,
+            storage=self._storage,
             bot=bot,
             dispatcher=dispatcher,
             metrics=metrics,

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.services.common import StaffMember
-from bot.services.repositories import AuditRepo, RequestRepo, ReviewRepo
 from storage.models import ConsultationRequest, Review
+from storage.repositories import AuditRepository, RequestRepository, ReviewRepository
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +99,9 @@ ExportDelivery = Callable[[Path, int], Awaitable[None]]
 
 async def export_for_staff(
     kind: str,
-    request_repo: RequestRepo,
-    review_repo: ReviewRepo,
-    audit_repo: AuditRepo,
+    request_repo: RequestRepository,
+    review_repo: ReviewRepository,
+    audit_repo: AuditRepository,
     *,
     start: datetime,
     end: datetime,

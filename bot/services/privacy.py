@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.services.common import ManagerChat, Wake
-from bot.services.repositories import PatientRepo
 from storage.models import Erasure, OutboxMessage
+from storage.repositories import PatientRepository
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ class ManagerChatCleaner(Protocol):
 
 
 async def erase_patient(
-    patient_repo: PatientRepo,
+    patient_repo: PatientRepository,
     *,
     user_id: int,
     notice_text: Callable[[int], str],

@@ -14,14 +14,19 @@ from enum import Enum
 from typing import Protocol
 
 from bot.services.common import ManagerChat, StaffMember, Wake
-from bot.services.repositories import AuditRepo, ConversationRepo, OutboxRepo, PatientRepo
 from storage.models import OutboxMessage
+from storage.repositories import (
+    AuditRepository,
+    ConversationRepository,
+    OutboxRepository,
+    PatientRepository,
+)
 
 logger = logging.getLogger(__name__)
 
 
 async def relay_to_managers(
-    outbox_repo: OutboxRepo,
+    outbox_repo: OutboxRepository,
     *,
     patient_id: int,
     patient_name: str,
@@ -56,7 +61,7 @@ async def relay_to_managers(
 
 
 async def patient_of(
-    conversation_repo: ConversationRepo, chat_id: int, replied_message_id: int | None
+    conversation_repo: ConversationRepository, chat_id: int, replied_message_id: int | None
 ) -> int | None:
     """The patient a message in the manager chat is about: the one whose card or relayed
     message it replies to."""
@@ -97,7 +102,7 @@ class ReplyResult:
 
 
 async def reply_to_patient(
-    conversation_repo: ConversationRepo,
+    conversation_repo: ConversationRepository,
     *,
     chat_id: int,
     replied_message_id: int | None,
@@ -125,9 +130,9 @@ async def reply_to_patient(
 
 
 async def set_ban(
-    conversation_repo: ConversationRepo,
-    patient_repo: PatientRepo,
-    audit_repo: AuditRepo,
+    conversation_repo: ConversationRepository,
+    patient_repo: PatientRepository,
+    audit_repo: AuditRepository,
     *,
     chat_id: int,
     replied_message_id: int | None,

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.services.common import Card, ManagerChat, StaffMember, Wake
-from bot.services.repositories import AuditRepo, RequestRepo
 from storage.models import NewRequest, OutboxMessage, RequestStatus, StatusChange
+from storage.repositories import AuditRepository, RequestRepository
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ RequestCardView = Callable[[int, NewRequest], Card]
 
 
 async def submit_request(
-    request_repo: RequestRepo,
+    request_repo: RequestRepository,
     *,
     user_id: int,
     patient_name: str,
@@ -67,8 +67,8 @@ async def submit_request(
 
 
 async def change_status(
-    request_repo: RequestRepo,
-    audit_repo: AuditRepo,
+    request_repo: RequestRepository,
+    audit_repo: AuditRepository,
     *,
     request_id: int,
     expected: RequestStatus,

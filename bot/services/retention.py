@@ -8,7 +8,7 @@ import logging
 from datetime import timedelta
 
 from bot.clock import Clock, utc_now
-from storage import Repository
+from storage.repositories import PatientRepository
 
 logger = logging.getLogger(__name__)
 
@@ -20,13 +20,13 @@ class RetentionTask:
 
     def __init__(
         self,
-        repository: Repository,
+        patient_repo: PatientRepository,
         days: int,
         *,
         clock: Clock = utc_now,
         interval_seconds: float = DAY_SECONDS,
     ) -> None:
-        self._repository = repository
+        self._patients = patient_repo
         self._days = days
         self._clock = clock
         self._interval = interval_seconds
@@ -34,7 +34,7 @@ class RetentionTask:
 
     async def run_once(self) -> list[int]:
         cutoff = self._clock() - timedelta(days=self._days)
-        erased = await self._repository.erase_expired(cutoff)
+        erased = await self._patients.erase_expired(cutoff)
         if erased:
             logger.info("Retention erased personal data of %d closed requests", len(erased))
         return erased

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Callable
 
 from bot.services.common import Card, ManagerChat, StaffMember, Wake
-from bot.services.repositories import AuditRepo, ReviewRepo
 from storage.models import NewReview, OutboxMessage, Review, ReviewStatus
+from storage.repositories import AuditRepository, ReviewRepository
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ ReviewCardView = Callable[[int, NewReview], Card]
 
 
 async def submit_review(
-    review_repo: ReviewRepo,
+    review_repo: ReviewRepository,
     *,
     user_id: int,
     patient_name: str,
@@ -51,8 +51,8 @@ async def submit_review(
 
 
 async def moderate_review(
-    review_repo: ReviewRepo,
-    audit_repo: AuditRepo,
+    review_repo: ReviewRepository,
+    audit_repo: AuditRepository,
     *,
     review_id: int,
     status: ReviewStatus,
