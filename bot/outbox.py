@@ -287,8 +287,9 @@ class OutboxSender:
     async def _send_once(self, bot: Bot, message: OutboxMessage, thread_id: int | None) -> int:
         reply = None
         if message.thread_under_patient and message.patient_id is not None:
+            # A patient's question belongs under their request, never under a review.
             latest = await self._conversations.latest_manager_message(
-                message.patient_id, message.chat_id
+                message.patient_id, message.chat_id, kind="request"
             )
             if latest is not None:
                 reply = ReplyParameters(

@@ -51,3 +51,20 @@ def normalize_phone(raw: str, region: str = DEFAULT_REGION) -> str | None:
     if not phonenumbers.is_valid_number(number) or number.extension:
         return None
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def display_phone(stored: str, region: str = DEFAULT_REGION) -> str:
+    """A stored E.164 number as people read it: `+7 916 123-45-67`.
+
+    Anything that does not parse (an old row, a number typed before validation) is shown
+    as stored rather than hidden.
+    """
+    try:
+        number = phonenumbers.parse(stored, region)
+    except phonenumbers.NumberParseException:
+        return stored
+    if not phonenumbers.is_possible_number(number):
+        return stored
+    return str(
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    )

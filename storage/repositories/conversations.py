@@ -39,11 +39,14 @@ class ConversationRepository:
             .order_by(manager_messages.c.message_id.desc())
         )
 
-    async def latest_manager_message(self, patient_id: int, chat_id: int) -> ManagerMessage | None:
-        return await self._first(
-            select(manager_messages)
-            .where(
-                manager_messages.c.patient_id == patient_id, manager_messages.c.chat_id == chat_id
-            )
-            .order_by(manager_messages.c.message_id.desc())
+    async def latest_manager_message(
+        self, patient_id: int, chat_id: int, *, kind: str | None = None
+    ) -> ManagerMessage | None:
+        """The patient's newest message in the chat; only of `kind` ("request", "review",
+        "relay") when given."""
+        query = select(manager_messages).where(
+            manager_messages.c.patient_id == patient_id, manager_messages.c.chat_id == chat_id
         )
+        if kind is not None:
+            query = query.where(manager_messages.c.kind == kind)
+        return await self._first(query.order_by(manager_messages.c.message_id.desc()))
