@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from bot.clock import utc_now
+from bot.clock import ManualClock, utc_now
 from storage import CardRenderer, Storage, open_storage
 from storage.database import sqlalchemy_url
 from storage.migrate import head_revision
@@ -821,3 +821,31 @@ async def test_retention_erases_old_patient_messages(repo: Storage, clock: Clock
     kept = await repo.conversations.manager_message(CHAT, recent_id)
     assert kept is not None
     assert kept.text == "свежий вопрос"
+
+
+async def test_a_clock_stepped_back_does_not_stall_the_send_slots(
+    repository_factory: Backend,
+) -> None:
+    """Sends stamped before the clock was set back 10 minutes hold up no card for 11 minutes."""
+    clock = ManualClock(NOW)
+    async with repository_factory.opened(clock) as repo:
+        for _ in range(3):
+            assert await repo.outbox.reserve_send_slot(CHAT, 3, 60.0) == 0.0
+        assert await repo.outbox.reserve_send_slot(CHAT, 3, 60.0) == pytest.approx(60.0)
+        clock.advance(timedelta(minutes=-10))
+        assert await repo.outbox.reserve_send_slot(CHAT, 3, 60.0) == 0.0
+
+
+async def test_send_slots_of_a_clock_slightly_ahead_still_count(
+    repository_factory: Backend,
+) -> None:
+    """Another instance's clock half a second ahead: its sends share the budget all the same."""
+    ahead = ManualClock(NOW + timedelta(milliseconds=500))
+    behind = ManualClock(NOW)
+    async with (
+        repository_factory.opened(ahead) as first,
+        repository_factory.opened(behind) as second,
+    ):
+        for _ in range(3):
+            assert await first.outbox.reserve_send_slot(CHAT, 3, 60.0) == 0.0
+        assert await second.outbox.reserve_send_slot(CHAT, 3, 60.0) == pytest.approx(60.5)

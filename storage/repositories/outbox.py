@@ -35,6 +35,10 @@ a minute for a slot in the manager chat); a process that dies leaves its rows to
 others once the lease has run out.
 """
 
+SEND_LOG_CLOCK_TOLERANCE = timedelta(seconds=1)
+"""How far ahead of this instance's clock another instance's send may be stamped and still
+count; anything later was stamped before the clock was set back, and is dropped."""
+
 
 def _instance_name() -> str:
     """Who holds an outbox lease: readable for whoever looks at the table."""
@@ -254,7 +258,11 @@ class OutboxRepository:
             await connection.execute(
                 send_log.delete().where(
                     send_log.c.chat_id == chat_id,
-                    send_log.c.at <= now - timedelta(seconds=window_seconds),
+                    # Sends stamped in the future (the clock was set back) would hold the
+                    # slots for as long as the clock jumped; another instance's clock a
+                    # little ahead still counts.
+                    (send_log.c.at <= now - timedelta(seconds=window_seconds))
+                    | (send_log.c.at > now + SEND_LOG_CLOCK_TOLERANCE),
                 )
             )
             taken, oldest = (
