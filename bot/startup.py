@@ -57,7 +57,7 @@ async def open_database(database_url: str, *, clock: Clock = utc_now) -> Storage
     try:
         await storage.database.check_writable()
     except (DBAPIError, OSError) as error:
-        await storage.close()
+        await storage.database.close()  # nothing was claimed, and nothing could be released
         raise StartupError(
             f"the database {_shown(database_url)} accepts no writes: {_problem(error)}",
             EXIT_DATABASE,

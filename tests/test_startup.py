@@ -100,3 +100,83 @@ async def test_version(tmp_path: Path) -> None:
     status, stdout, _ = await _clinic_bot(tmp_path, "--version")
     assert status == 0
     assert stdout.startswith("clinic-bot ")
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"just some notes, not a database\n" * 40, "file is not a database"),
+        (b"SQLite format 3\x00" + b"\xff" * 200, "file is not a database"),
+        (b"SQLite format 3\x00", ""),  # truncated after the header
+    ],
+)
+async def test_a_file_that_is_not_a_database_stops_the_bot_at_once(
+    tmp_path: Path, content: bytes, problem: str
+) -> None:
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(content)
+    status, _, stderr = await _clinic_bot(tmp_path, DATABASE_URL=f"sqlite:///{broken}")
+    assert status == 5, stderr
+    assert "Traceback" not in stderr
+    lines = _problem_lines(stderr)
+    assert len(lines) == 1, stderr
+    assert str(broken) in lines[0]
+    assert problem in lines[0]
+
+
+async def test_a_database_of_a_newer_release_is_refused(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from storage import open_storage
+
+    path = tmp_path / "newer.db"
+    storage = await open_storage(f"sqlite:///{path}")
+    async with storage.database.transaction() as connection:
+        await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    await storage.close()
+    status, _, stderr = await _clinic_bot(tmp_path, DATABASE_URL=f"sqlite:///{path}")
+    assert status == 5, stderr
+    lines = _problem_lines(stderr)
+    assert len(lines) == 1, stderr
+    assert "'9999'" in lines[0]
+    assert "newer release" in lines[0]
+
+
+def _read_only(path: Path) -> str:
+    """A DATABASE_URL that opens `path` read-only, as a file without write permission does
+    (the tests run as root, whom file permissions do not stop)."""
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+async def test_a_read_only_database_is_refused_at_start(tmp_path: Path) -> None:
+    from storage import open_storage
+
+    path = tmp_path / "clinic.db"
+    storage = await open_storage(f"sqlite:///{path}")
+    await storage.close()
+    status, _, stderr = await _clinic_bot(tmp_path, DATABASE_URL=_read_only(path))
+    assert status == 5, stderr
+    lines = _problem_lines(stderr)
+    assert len(lines) == 1, stderr
+    assert "accepts no writes: attempt to write a readonly database" in lines[0]
+
+
+async def test_healthz_fails_on_a_database_that_accepts_no_writes(tmp_path: Path) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.metrics import Metrics
+    from bot.web import monitoring_app
+    from storage import open_storage
+
+    path = tmp_path / "clinic.db"
+    writable = await open_storage(f"sqlite:///{path}")
+    read_only = await open_storage(_read_only(path))
+    try:
+        for storage, status, database in ((writable, 200, "ok"), (read_only, 503, "read-only")):
+            async with TestClient(TestServer(monitoring_app(storage, Metrics()))) as client:
+                response = await client.get("/healthz")
+                assert response.status == status
+                assert (await response.json())["database"] == database
+    finally:
+        await read_only.database.close()
+        await writable.close()
