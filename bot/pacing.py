@@ -6,8 +6,10 @@ delivery confirmations, alerts, erasure notices and answers to staff commands; c
 only some of them lets the others push the chat over the limit. So the pace is kept in
 the session, below every sender: each request that posts a message waits for a slot first.
 
-The slots are taken in the database (a send log), so the limits hold for all bot processes
-together and across a restart. Their windows are counted a little longer than Telegram's,
+The manager chat's slots are taken in the database (a send log), so its limit holds for all
+bot processes together and across a restart. The overall limit is kept in the process: it
+is met many times a second, and a database write per message to a patient would cost more
+than the message (with several instances, each keeps 30 a second of its own). The windows are counted a little longer than Telegram's,
 so that the clocks of the bot, the database and Telegram may differ a little and a request
 may travel a little without Telegram ever having to refuse one.
 """
@@ -15,6 +17,8 @@ may travel a little without Telegram ever having to refuse one.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,9 +58,6 @@ from aiogram.methods.base import TelegramType
 
 if TYPE_CHECKING:
     from aiogram import Bot
-
-OVERALL = 0
-"""The send-log key of all chats together; no Telegram chat has id 0."""
 
 SlotReserver = Callable[[int, int, float], Awaitable[float]]
 """`reserve_send_slot(chat_id, limit, window_seconds)` of a repository: takes a slot among
@@ -136,11 +137,14 @@ class SendPacingMiddleware(BaseRequestMiddleware):
         pace: SendPace | None = None,
         *,
         sleep: Sleep = asyncio.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._reserve_slot = reserve_slot
         self._manager_chat_id = manager_chat_id
         self._pace = pace or SendPace()
         self._sleep = sleep
+        self._monotonic = monotonic
+        self._overall: deque[float] = deque()  # when this process's latest posts went out
 
     async def __call__(
         self,
@@ -164,8 +168,20 @@ class SendPacingMiddleware(BaseRequestMiddleware):
                 pace.per_chat_limit,
                 pace.per_chat_window_seconds * stretch,
             )
-        await self._take(OVERALL, pace.overall_per_second, 1.0 * stretch)
+        while (wait := self._overall_wait(pace.overall_per_second, stretch)) > 0:
+            await self._sleep(wait)
 
     async def _take(self, key: int, limit: int, window_seconds: float) -> None:
         while (wait := await self._reserve_slot(key, limit, window_seconds)) > 0:
             await self._sleep(wait)
+
+    def _overall_wait(self, limit: int, window_seconds: float) -> float:
+        """Take a slot among `limit` posts per `window_seconds` of this process, or say how
+        long to wait for one (a monotonic clock: a wall clock stepped back stalls nothing)."""
+        now = self._monotonic()
+        while self._overall and self._overall[0] <= now - window_seconds:
+            self._overall.popleft()
+        if len(self._overall) < limit:
+            self._overall.append(now)
+            return 0.0
+        return self._overall[0] + window_seconds - now

@@ -338,7 +338,11 @@ async def test_a_burst_of_100_posts_of_every_kind_keeps_telegrams_limits(
     session = AiohttpSession(api=TelegramAPIServer.from_base(telegram.base_url))
     session.middleware(
         SendPacingMiddleware(
-            storage.outbox.reserve_send_slot, MANAGER_CHAT_ID, SendPace(), sleep=let_time_pass
+            storage.outbox.reserve_send_slot,
+            MANAGER_CHAT_ID,
+            SendPace(),
+            sleep=let_time_pass,
+            monotonic=lambda: clock().timestamp(),
         )
     )
     bot = Bot(TEST_TOKEN, session=session)
