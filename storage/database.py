@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -12,13 +13,24 @@ from sqlalchemy import Connection, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from storage.dialects import POSTGRESQL, SQLITE, SQLITE_PRAGMAS, upsert
+from storage.dialects import POSTGRESQL, SQLITE, SQLITE_PRAGMAS, checkpoint_wal, upsert
 from storage.schema import meta
+
+logger = logging.getLogger(__name__)
 
 _VERSIONS = "alembic_version"
 
 _WRITE = "clinic_write"
 """Execution option of the connections `Database.transaction` hands out."""
+
+_NO_TRANSACTION = "clinic_no_transaction"
+"""Execution option of a connection whose statements run outside any transaction (SQLite's
+checkpoint refuses to run inside one)."""
+
+CHECKPOINT_ATTEMPTS = 20
+CHECKPOINT_RETRY_SECONDS = 0.05
+"""After an erasure the write-ahead log is checkpointed; a reader in the middle of a query
+holds an older snapshot and makes an attempt fail, so it is retried a while."""
 
 HEAD_REVISION = "0001"
 """The newest migration in `storage/migrations/versions` (a test keeps them equal):
@@ -65,8 +77,10 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(_NO_TRANSACTION, False):
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(_WRITE, False) else "BEGIN")
 
 
 class Database:
@@ -123,6 +137,30 @@ class Database:
         """A connection for queries; with `snapshot`, all of them see one moment."""
         async with (self._snapshot if snapshot else self._reader).connect() as connection:
             yield connection
+
+    async def clear_write_ahead_log(self) -> bool:
+        """After an erasure, once committed: SQLite keeps the erased rows' old pages in its
+        write-ahead log (`clinic.db-wal`) until a checkpoint, ~1,000 writes later; this
+        checkpoints and truncates it now. Nothing to do on PostgreSQL.
+
+        False (and a warning) when readers kept older snapshots throughout the retries: the
+        next erasure's checkpoint, or any later one, clears the log then.
+        """
+        if self.dialect != SQLITE:
+            return True
+        outside = self._engine.execution_options(**{_NO_TRANSACTION: True})
+        lock: AbstractAsyncContextManager[Any] = self._write_lock or nullcontext()
+        for _ in range(CHECKPOINT_ATTEMPTS):
+            # Under the write lock: no writer of this process is half-way when it runs.
+            async with lock, outside.connect() as connection:
+                if await checkpoint_wal(connection):
+                    return True
+            await asyncio.sleep(CHECKPOINT_RETRY_SECONDS)
+        logger.warning(
+            "Erased data may stay in the SQLite write-ahead log until the next checkpoint: "
+            "other connections kept reading older snapshots"
+        )
+        return False
 
     async def schema_revision(self) -> str | None:
         """The Alembic revision of the database (None before the first migration)."""

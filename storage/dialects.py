@@ -5,6 +5,7 @@
 - PostgreSQL's advisory locks (migrations, the send log); SQLite's BEGIN IMMEDIATE serialises
   every writer instead;
 - a request's day in UTC, for /stats;
+- SQLite's write-ahead log emptied after an erasure (PostgreSQL has no such file to clear);
 - the outbox claim: PostgreSQL leases rows with `FOR UPDATE SKIP LOCKED`, so that several
   instances drain one outbox; SQLite, one writer at a time, reads and leases in its write
   transaction, with the same result.
@@ -25,11 +26,13 @@ from storage.schema import UtcDateTime, outbox
 POSTGRESQL = "postgresql"
 SQLITE = "sqlite"
 
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=5000",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     # Erased personal data must not linger in free pages of the file.
     "PRAGMA secure_delete=ON",
 )
@@ -65,6 +68,29 @@ async def lock_send_log(connection: AsyncConnection, chat_id: int) -> None:
     SQLite the write transaction (BEGIN IMMEDIATE) already excludes every other writer."""
     if connection.dialect.name == POSTGRESQL:
         await connection.execute(select(func.pg_advisory_xact_lock(SEND_LOG_LOCK, chat_id % 2**31)))
+
+
+CHECKPOINT_BUSY_MS = 100
+"""How long one checkpoint attempt waits for readers and writers: the caller retries, and a
+writer waiting behind a checkpoint must not wait for long."""
+
+
+async def checkpoint_wal(connection: AsyncConnection) -> bool:
+    """SQLite: copy the write-ahead log into the database file and truncate it, so that
+    erased rows survive in neither; True when done (always on PostgreSQL).
+
+    `connection` must be outside any transaction. False while another connection reads an
+    older snapshot or writes: the log may then not be reset, and the caller tries again.
+    """
+    if connection.dialect.name != SQLITE:
+        return True
+    await connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
+    try:
+        # (busy, frames in the log, frames copied): busy is 1 when it could not finish.
+        outcome = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+    finally:
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    return int(outcome[0]) == 0
 
 
 def utc_day(dialect: str, column: ColumnElement[Any]) -> ColumnElement[str]:

@@ -188,6 +188,7 @@ class PatientRepository:
             await connection.execute(fsm.delete().where(fsm.c.key.like(f"%:{user_id}:{user_id}:%")))
             for request_id in request_ids:
                 await insert_outbox_row(connection, notice(request_id), now)
+        await self._database.clear_write_ahead_log()
         return Erasure(request_ids=request_ids, review_ids=review_ids, cards=cards)
 
     async def erase_expired(self, cutoff: datetime) -> list[int]:
@@ -209,9 +210,11 @@ class PatientRepository:
                 .where(manager_messages.c.kind == "relay", manager_messages.c.created_at < cutoff)
                 .values(text="")
             )
-            return await self._erase_requests(
+            erased = await self._erase_requests(
                 connection, requests.c.status.in_(closed) & (requests.c.created_at < cutoff)
             )
+        await self._database.clear_write_ahead_log()
+        return erased
 
     async def _erase_requests(
         self, connection: AsyncConnection, matching: ColumnElement[bool]
