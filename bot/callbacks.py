@@ -51,6 +51,8 @@ class BookingAction(StrEnum):
     EDIT = "edit"
     FIELD = "f"
     CANCEL = "no"
+    REUSE = "same"
+    RETYPE = "new"
 
 
 class BookingCallback(CallbackData, prefix="bk"):

@@ -8,7 +8,7 @@ the bot starts, and every failure is a `ContentError` naming the file and, where
 Layout of the content directory (the `content` package, shipped as package data)::
 
     <locale>/article.toml   title, intro, [[sections]] id/title/drugs/body
-    <locale>/prices.toml    title, note, region_note, [[services]] id/name/price_from
+    <locale>/prices.toml    title, note, region_note, [[services]] id/name/short/price_from
     reviews.toml            [[reviews]] author?/rating/text (seeded into the database)
     clinic.toml             [legal] name/address (the data controller named in the consent text)
 
@@ -54,6 +54,7 @@ CLINIC_FILE = "clinic.toml"
 MIN_SECTIONS = 10
 MAX_BODY_LEN = 1500  # far below Telegram's 4096, so a section reads comfortably on a phone
 MAX_TITLE_LEN = 60  # titles and service names go on inline buttons
+MAX_SHORT_NAME_LEN = 24  # "📝 Book: <short>" stays whole on a phone's button
 MAX_NOTE_LEN = 1000
 MAX_REVIEW_LEN = 2000
 MAX_PRICE = 10_000_000  # roubles; anything above is a typo (an extra zero or two)
@@ -89,6 +90,7 @@ class Service:
 
     id: str
     name: str
+    short: str  # the label of its "Book" button, which must fit a phone's screen
     price_from: int
 
 
@@ -467,12 +469,13 @@ def _load_prices(
     seen: set[str] = set()
     services: list[Service] = []
     for table in tables:
-        table.check_keys({"id", "name", "price_from"})
+        table.check_keys({"id", "name", "short", "price_from"})
         service_id = table.ident(seen)
         services.append(
             Service(
                 id=service_id,
                 name=table.text("name", MAX_TITLE_LEN, _plain_issue),
+                short=table.text("short", MAX_SHORT_NAME_LEN, _plain_issue),
                 price_from=table.integer("price_from", 1, MAX_PRICE),
             )
         )

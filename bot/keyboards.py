@@ -140,7 +140,7 @@ def price_list(t: Translator, services: Sequence[Service]) -> InlineKeyboardMark
     builder = InlineKeyboardBuilder()
     for service in services:
         builder.button(
-            text=t("prices-book-service", service=service.name),
+            text=t("prices-book-service", service=service.short),
             callback_data=PriceBookCallback(service=service.id),
         )
     builder.adjust(1)
@@ -213,6 +213,22 @@ def booking_confirm(t: Translator) -> InlineKeyboardMarkup:
         text=t("form-cancel-button"), callback_data=BookingCallback(action=BookingAction.CANCEL)
     )
     builder.adjust(1, 2)
+    return builder.as_markup()
+
+
+@_reused
+def saved_details(t: Translator) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=t("book-saved-yes"), callback_data=BookingCallback(action=BookingAction.REUSE)
+    )
+    builder.button(
+        text=t("book-saved-change"), callback_data=BookingCallback(action=BookingAction.RETYPE)
+    )
+    builder.button(
+        text=t("form-cancel-button"), callback_data=BookingCallback(action=BookingAction.CANCEL)
+    )
+    builder.adjust(2, 1)
     return builder.as_markup()
 
 

@@ -5,6 +5,7 @@ from aiogram.fsm.state import State, StatesGroup
 
 class BookingForm(StatesGroup):
     service = State()
+    saved = State()  # a returning patient: use the name and phone of the latest request?
     name = State()
     phone = State()
     time = State()

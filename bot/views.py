@@ -5,6 +5,7 @@ Everything a patient typed passes through `html.quote` here, so no handler has t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from bot.callbacks import NOT_SURE
 from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.services.formatting import format_decimal, group_thousands
+from bot.services.phone import display_phone
 from storage.models import (
     NewRequest,
     NewReview,
@@ -25,6 +27,21 @@ from storage.models import (
     Review,
     ReviewStatus,
 )
+
+# Fluent refuses a placeable longer than 2,500 characters, and escaping can make a patient's
+# 1,000 characters five times longer; so what a patient typed never goes through Fluent: the
+# message is formatted with markers in its place, and the escaped text replaces them after.
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+_MARK = re.compile(f"{_MARK_OPEN}([a-z_]+){_MARK_CLOSE}")
+
+
+def compose(t: Translator, key: str, /, typed: dict[str, str], **params: object) -> str:
+    """`t(key, **params)` with the `typed` texts (already escaped HTML) put in by code."""
+    markers = {name: f"{_MARK_OPEN}{name}{_MARK_CLOSE}" for name in typed}
+    formatted = t(key, **params, **markers)
+    # One pass: a marker typed by the patient inside one text is not replaced again.
+    return _MARK.sub(lambda found: typed.get(found.group(1), found.group(0)), formatted)
+
 
 # Three full-length reviews (1000 characters each) still fit in one 4096-character message.
 REVIEWS_PER_PAGE = 3
@@ -73,13 +90,24 @@ class BookingDraft:
 
 
 def booking_summary(t: Translator, content: LocaleContent, draft: BookingDraft) -> str:
-    return t(
+    return compose(
+        t,
         "book-summary",
+        typed={
+            "name": html.quote(draft.name),
+            "time": html.quote(draft.preferred_time),
+            "complaint": (
+                html.quote(draft.complaint) if draft.complaint else t("book-no-complaint")
+            ),
+        },
         service=service_name(t, content, draft.service_id),
-        name=html.quote(draft.name),
         phone=draft.phone,
-        time=html.quote(draft.preferred_time),
-        complaint=html.quote(draft.complaint) if draft.complaint else t("book-no-complaint"),
+    )
+
+
+def saved_details_offer(t: Translator, name: str, phone: str) -> str:
+    return compose(
+        t, "book-saved-offer", typed={"name": html.quote(name)}, phone=display_phone(phone)
     )
 
 
@@ -104,15 +132,20 @@ def request_card(
     patient: str,
 ) -> str:
     """The manager chat's card; `t` and `content` are in the clinic's language."""
-    return t(
+    return compose(
+        t,
         "card-request",
+        typed={
+            "name": html.quote(request.name),
+            "time": html.quote(request.preferred_time),
+            "complaint": (
+                html.quote(request.complaint) if request.complaint else t("book-no-complaint")
+            ),
+            "patient": patient,
+        },
         number=str(request_id),
         service=service_name(t, content, request.service_id),
-        name=html.quote(request.name),
         phone=request.phone,
-        time=html.quote(request.preferred_time),
-        complaint=html.quote(request.complaint) if request.complaint else t("book-no-complaint"),
-        patient=patient,
         language=request.locale,
         consent_version=request.consent_version,
         consented_at=_timestamp(request.consented_at),
@@ -120,14 +153,17 @@ def request_card(
 
 
 def review_card(t: Translator, review_id: int, review: NewReview, patient: str) -> str:
-    return t(
+    return compose(
+        t,
         "card-review",
+        typed={
+            "author": html.quote(review.author) if review.author else t("review-anonymous"),
+            "text": html.quote(review.text) if review.text else t("review-no-text"),
+            "patient": patient,
+        },
         number=str(review_id),
         stars="⭐" * review.rating,
         rating=review.rating,
-        author=html.quote(review.author) if review.author else t("review-anonymous"),
-        text=html.quote(review.text) if review.text else t("review-no-text"),
-        patient=patient,
     )
 
 
@@ -200,11 +236,15 @@ def _clip(t: Translator, text: str, limit: int) -> str:
 
 
 def relay_text(t: Translator, patient: str, text: str) -> str:
-    return t("relay-from-patient", patient=patient, text=_clip(t, text, RELAY_TEXT_LIMIT))
+    return compose(
+        t,
+        "relay-from-patient",
+        typed={"patient": patient, "text": _clip(t, text, RELAY_TEXT_LIMIT)},
+    )
 
 
 def relay_caption(t: Translator, patient: str, caption: str | None) -> str:
-    header = t("relay-from-patient-media", patient=patient)
+    header = compose(t, "relay-from-patient-media", typed={"patient": patient})
     if not caption:
         return header
     return f"{header}\n\n{_clip(t, caption, RELAY_CAPTION_LIMIT)}"

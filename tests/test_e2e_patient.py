@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
+from bot.services.forms import CONSENT_VERSION
 from tests.conftest import MANAGER_CHAT_ID, RunningBot
 from tests.e2e import manager_cards, patient, press, reply_keyboard, say, tap
 
@@ -143,7 +144,10 @@ async def test_book_button_of_a_price_starts_request_with_that_service(
 ) -> None:
     user = await patient(telegram, 302, "Pat", language_code="en")
     prices = await tap(telegram, user, "💳 Prices", "from 6,500 ₽")
-    cycle = next(t for t, _ in telegram.inline_buttons(prices) if "First treatment cycle" in t)
+    # The button has the short name that fits a phone; the message has the full one.
+    cycle = next(t for t, _ in telegram.inline_buttons(prices) if "1st cycle" in t)
+    assert cycle == "📝 Book: 1st cycle (12 sessions)"
+    assert "First treatment cycle (12 sessions)" in prices["text"]
     since = telegram.mark()
     telegram.press_button(user, cycle)
     chosen = await telegram.wait_for_message(user.id, "Service:", since=since)
@@ -185,7 +189,7 @@ async def test_full_booking_by_buttons_reaches_manager_chat(
         "Вечером (17:00–20:00)",
         "Болит стопа <после> бега & ходьбы",
         "@ivan_p",
-        "версия 2026-11-25",
+        f"версия {CONSENT_VERSION}",
     ):
         assert expected in text
     # Shown literally: the patient's markup was escaped, not interpreted.
@@ -195,7 +199,7 @@ async def test_full_booking_by_buttons_reaches_manager_chat(
     assert stored is not None
     assert stored.phone == "+79161234567"
     assert stored.service_id == "cycle2"
-    assert stored.consent_version == "2026-11-25"
+    assert stored.consent_version == CONSENT_VERSION
     assert len(manager_cards(telegram, MANAGER_CHAT_ID)) == 1
 
 
@@ -280,11 +284,11 @@ async def test_bad_input_is_answered_and_the_form_stays_consistent(
     await press(telegram, user, "🌅 Утром (9:00–12:00)", "Коротко опишите")
     await say(telegram, user, "б" * 10_000, "не больше 1")
     await press(telegram, user, "⏭ Пропустить", "Согласие на обработку")
-    await say(telegram, user, "да", "Без согласия мы не можем принять заявку")
+    await say(telegram, user, "может быть", "Без согласия мы не можем принять заявку")
     summary = await press(telegram, user, "✅ Согласен(на)", "Проверьте")
     assert "Имя: Пётр" in summary["text"]
     assert "Утром" in summary["text"]
-    await say(telegram, user, "ок", "воспользуйтесь кнопками")
+    await say(telegram, user, "ок", "выберите одну из кнопок")
     await press(telegram, user, "✅ Подтвердить", "№ 1")
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
+from bot.services.forms import CONSENT_VERSION
 from bot.services.retention import RetentionTask
 from storage import open_storage
 from storage.models import NewRequest, OutboxMessage, RequestStatus
@@ -56,7 +57,12 @@ async def test_mydata_then_forget_leaves_no_trace(
     await telegram.wait_for_message(MANAGER_CHAT_ID, "Новый отзыв")
 
     mine = await say(telegram, user, "/mydata", "Какие ваши данные хранит клиника")
-    for expected in ("Зоя Космодемьянская", PHONE, "Спасибо доктору Иванову", "версия 2026-11-25"):
+    for expected in (
+        "Зоя Космодемьянская",
+        PHONE,
+        "Спасибо доктору Иванову",
+        f"версия {CONSENT_VERSION}",
+    ):
         assert expected in mine["text"]
 
     await say(telegram, user, "/forget", "Удалить ваши персональные данные?")
@@ -153,18 +159,16 @@ async def test_consent_asked_again_only_when_its_version_changes(
     await _book(telegram, user, "Ада")
     # A returning patient who agreed to this version goes straight to the summary.
     await tap(telegram, user, "📝 Записаться на консультацию", "Какая услуга")
-    await press(telegram, user, "Массаж стопы", "Как вас зовут?")
-    await say(telegram, user, "Ада", "Ваш телефон")
-    await say(telegram, user, "+7 916 123-45-67", "Когда вам удобно")
+    await press(telegram, user, "Массаж стопы", "Записать вас как Ада, +7 916 123-45-67?")
+    await press(telegram, user, "✅ Да", "Когда вам удобно")
     await press(telegram, user, "🌅 Утром (9:00–12:00)", "Коротко опишите")
     await press(telegram, user, "⏭ Пропустить", "Проверьте")
     await press(telegram, user, "✅ Подтвердить", "№ 2")
     # A new consent text: asked again.
     monkeypatch.setattr("bot.handlers.booking.CONSENT_VERSION", "2027-01-01")
     await tap(telegram, user, "📝 Записаться на консультацию", "Какая услуга")
-    await press(telegram, user, "Массаж стопы", "Как вас зовут?")
-    await say(telegram, user, "Ада", "Ваш телефон")
-    await say(telegram, user, "+7 916 123-45-67", "Когда вам удобно")
+    await press(telegram, user, "Массаж стопы", "Записать вас как Ада, +7 916 123-45-67?")
+    await press(telegram, user, "✅ Да", "Когда вам удобно")
     await press(telegram, user, "🌅 Утром (9:00–12:00)", "Коротко опишите")
     await press(telegram, user, "⏭ Пропустить", "версия 2027-01-01")
     await press(telegram, user, "✅ Согласен(на)", "Проверьте")

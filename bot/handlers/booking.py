@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.fsm.context import FSMContext
@@ -44,11 +47,13 @@ from bot.services.forms import (
     CONSENT_VERSION,
     NAME_RULE,
     TIME_RULE,
+    ConsentAnswer,
     TextProblem,
+    consent_answer,
     single_line,
 )
 from bot.services.phone import normalize_phone
-from bot.services.requests import submit_request
+from bot.services.requests import latest_contact, submit_request
 from bot.settings import Settings
 from bot.states import BookingForm
 from storage.models import NewRequest, RequestStatus
@@ -79,10 +84,18 @@ def _draft(data: dict[str, Any]) -> views.BookingDraft | None:
 # --- questions ------------------------------------------------------------------------------
 
 
-async def _ask_service(message: Message, content: Content, t: Translator) -> None:
+def _with_hint(t: Translator, hint: str | None, question: str) -> str:
+    """A re-prompt: what went wrong and the question again, in one message with its buttons."""
+    return f"{t(hint)}\n\n{question}" if hint else question
+
+
+async def _ask_service(
+    message: Message, content: Content, t: Translator, hint: str | None = None
+) -> None:
     local = content.for_locale(t.locale)
     await message.answer(
-        t("book-ask-service"), reply_markup=keyboards.service_choice(t, local.services)
+        _with_hint(t, hint, t("book-ask-service")),
+        reply_markup=keyboards.service_choice(t, local.services),
     )
 
 
@@ -105,27 +118,58 @@ async def _ask_complaint(message: Message, t: Translator) -> None:
     )
 
 
-async def _ask_consent(message: Message, t: Translator) -> None:
-    await message.answer(
-        t("book-ask-consent", version=CONSENT_VERSION), reply_markup=keyboards.consent(t)
+async def _ask_consent(
+    message: Message, state: FSMContext, t: Translator, hint: str | None = None
+) -> None:
+    sent = await message.answer(
+        _with_hint(t, hint, t("book-ask-consent", version=CONSENT_VERSION)),
+        reply_markup=keyboards.consent(t),
     )
+    # A typed answer retires the buttons of the message that asked.
+    await state.update_data(consent_message=sent.message_id)
 
 
 async def _show_summary(
-    message: Message, state: FSMContext, content: Content, t: Translator
+    message: Message,
+    state: FSMContext,
+    content: Content,
+    t: Translator,
+    before_showing: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
+    """Render the summary first; only then retire the previous step's buttons and move on.
+
+    A text that cannot be rendered must never leave the form in a state whose buttons are gone.
+    """
     draft = _draft(await state.get_data())
     if draft is None:
         # Only a form damaged from outside gets here; starting over is the honest answer.
         await state.clear()
         await message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
         return
+    text = views.booking_summary(t, content.for_locale(t.locale), draft)
+    markup = keyboards.booking_confirm(t)
+    if before_showing is not None:
+        await before_showing()
     await state.set_state(BookingForm.confirm)
     await state.update_data(editing=False)
-    await message.answer(
-        views.booking_summary(t, content.for_locale(t.locale), draft),
-        reply_markup=keyboards.booking_confirm(t),
-    )
+    await message.answer(text, reply_markup=markup)
+
+
+async def _offer_saved_details(
+    message: Message, state: FSMContext, t: Translator, patient_repo: PatientRepository | None
+) -> bool:
+    """A returning patient is offered the name and phone of their latest request."""
+    if patient_repo is None or message.chat.type != "private":
+        return False
+    saved = latest_contact(await patient_repo.personal_data(message.chat.id))
+    if saved is None:
+        return False
+    name, phone = saved
+    text = views.saved_details_offer(t, name, phone)
+    await state.set_state(BookingForm.saved)
+    await state.update_data(saved_name=name, saved_phone=phone)
+    await message.answer(text, reply_markup=keyboards.saved_details(t))
+    return True
 
 
 async def _next_step(
@@ -140,6 +184,10 @@ async def _next_step(
     data = await state.get_data()
     if data.get("editing"):
         await _show_summary(message, state, content, t)
+        return
+    if following == BookingForm.name and await _offer_saved_details(
+        message, state, t, patient_repo
+    ):
         return
     await state.set_state(following)
     if following == BookingForm.name:
@@ -157,7 +205,7 @@ async def _next_step(
             else None
         )
         if given_at is None:
-            await _ask_consent(message, t)
+            await _ask_consent(message, state, t)
             return
         # A returning patient who agreed to this very text is not asked again; a new version
         # of the text asks everyone once more.
@@ -166,7 +214,12 @@ async def _next_step(
 
 
 async def _start(
-    message: Message, state: FSMContext, content: Content, t: Translator, service: str | None
+    message: Message,
+    state: FSMContext,
+    content: Content,
+    t: Translator,
+    service: str | None,
+    patient_repo: PatientRepository | None = None,
 ) -> None:
     had_form = await state.get_state() is not None
     await state.clear()
@@ -181,7 +234,7 @@ async def _start(
     await state.update_data(service=service)
     local = content.for_locale(t.locale)
     await message.answer(t("book-service-chosen", service=views.service_name(t, local, service)))
-    await _next_step(message, state, content, t, BookingForm.name)
+    await _next_step(message, state, content, t, BookingForm.name, patient_repo)
 
 
 def _problem_text(t: Translator, problem: TextProblem, limit: int) -> str:
@@ -195,15 +248,25 @@ def _patient(user: User) -> str:
 # --- entry points ---------------------------------------------------------------------------
 
 
-async def book(message: Message, state: FSMContext, content: Content, t: Translator) -> None:
-    await _start(message, state, content, t, service=None)
+async def book(
+    message: Message,
+    state: FSMContext,
+    content: Content,
+    patient_repo: PatientRepository,
+    t: Translator,
+) -> None:
+    await _start(message, state, content, t, None, patient_repo)
 
 
 async def book_button(
-    callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
+    callback: CallbackQuery,
+    state: FSMContext,
+    content: Content,
+    patient_repo: PatientRepository,
+    t: Translator,
 ) -> None:
     if isinstance(callback.message, Message):
-        await _start(callback.message, state, content, t, service=None)
+        await _start(callback.message, state, content, t, None, patient_repo)
 
 
 async def book_from_price_list(
@@ -212,13 +275,14 @@ async def book_from_price_list(
     callback_answer: CallbackAnswer,
     state: FSMContext,
     content: Content,
+    patient_repo: PatientRepository,
     t: Translator,
 ) -> None:
     if content.for_locale(t.locale).service(callback_data.service) is None:
         callback_answer.text = t("stale-button")
         return
     if isinstance(callback.message, Message):
-        await _start(callback.message, state, content, t, service=callback_data.service)
+        await _start(callback.message, state, content, t, callback_data.service, patient_repo)
 
 
 # --- service --------------------------------------------------------------------------------
@@ -230,6 +294,7 @@ async def choose_service(
     callback_answer: CallbackAnswer,
     state: FSMContext,
     content: Content,
+    patient_repo: PatientRepository,
     t: Translator,
 ) -> None:
     local = content.for_locale(t.locale)
@@ -240,12 +305,44 @@ async def choose_service(
     await state.update_data(service=service)
     await show(callback, t("book-service-chosen", service=views.service_name(t, local, service)))
     if isinstance(callback.message, Message):
-        await _next_step(callback.message, state, content, t, BookingForm.name)
+        await _next_step(callback.message, state, content, t, BookingForm.name, patient_repo)
 
 
 async def service_expected(message: Message, content: Content, t: Translator) -> None:
-    await message.answer(t("form-use-buttons"))
-    await _ask_service(message, content, t)
+    await _ask_service(message, content, t, hint="form-use-buttons")
+
+
+# --- saved name and phone of a returning patient --------------------------------------------
+
+
+async def saved_details_used(
+    callback: CallbackQuery, state: FSMContext, content: Content, t: Translator
+) -> None:
+    data = await state.get_data()
+    name, phone = data.get("saved_name"), data.get("saved_phone")
+    if not isinstance(name, str) or not isinstance(phone, str):
+        await show(callback, t("book-ask-name"))
+        await state.set_state(BookingForm.name)
+        return
+    await state.update_data(name=name, phone=phone)
+    await remove_buttons(callback)
+    if isinstance(callback.message, Message):
+        await _next_step(callback.message, state, content, t, BookingForm.time)
+
+
+async def saved_details_changed(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
+    await remove_buttons(callback)
+    await state.set_state(BookingForm.name)
+    if isinstance(callback.message, Message):
+        await _ask_name(callback.message, t)
+
+
+async def saved_details_expected(message: Message, state: FSMContext, t: Translator) -> None:
+    data = await state.get_data()
+    text = views.saved_details_offer(t, str(data.get("saved_name")), str(data.get("saved_phone")))
+    await message.answer(
+        _with_hint(t, "form-use-buttons", text), reply_markup=keyboards.saved_details(t)
+    )
 
 
 # --- name -----------------------------------------------------------------------------------
@@ -383,14 +480,42 @@ async def consent_given(
     callback: CallbackQuery, state: FSMContext, content: Content, clock: Clock, t: Translator
 ) -> None:
     await state.update_data(consent_version=CONSENT_VERSION, consented_at=clock().isoformat())
-    await remove_buttons(callback)
     if isinstance(callback.message, Message):
-        await _show_summary(callback.message, state, content, t)
+        await _show_summary(
+            callback.message, state, content, t, before_showing=lambda: remove_buttons(callback)
+        )
 
 
-async def consent_expected(message: Message, t: Translator) -> None:
-    await message.answer(t("book-consent-required"))
-    await _ask_consent(message, t)
+async def _retire_consent_buttons(message: Message, state: FSMContext) -> None:
+    asked = (await state.get_data()).get("consent_message")
+    if isinstance(asked, int) and message.bot is not None:
+        with contextlib.suppress(TelegramBadRequest):
+            await message.bot.edit_message_reply_markup(
+                chat_id=message.chat.id, message_id=asked, reply_markup=None
+            )
+
+
+async def consent_typed(
+    message: Message, state: FSMContext, content: Content, clock: Clock, t: Translator
+) -> None:
+    """A typed "yes" agrees and a typed "no" refuses, as the two buttons do."""
+    answer = consent_answer(message.text)
+    if answer is ConsentAnswer.AGREE:
+        await state.update_data(consent_version=CONSENT_VERSION, consented_at=clock().isoformat())
+        await _show_summary(
+            message,
+            state,
+            content,
+            t,
+            before_showing=lambda: _retire_consent_buttons(message, state),
+        )
+        return
+    if answer is ConsentAnswer.REFUSE:
+        await _retire_consent_buttons(message, state)
+        await state.clear()
+        await message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
+        return
+    await _ask_consent(message, state, t, hint="book-consent-required")
 
 
 # --- summary: confirm, edit, cancel ---------------------------------------------------------
@@ -409,8 +534,10 @@ async def confirm(
     if not isinstance(callback.message, Message):
         return
     if await state.get_state() == BookingForm.edit:
-        await remove_buttons(callback)
-        await _show_summary(callback.message, state, content, t)
+        # Nothing changed: the same summary gets its buttons back.
+        await state.set_state(BookingForm.confirm)
+        await state.update_data(editing=False)
+        await callback.message.edit_reply_markup(reply_markup=keyboards.booking_confirm(t))
         return
     data = await state.get_data()
     draft = _draft(data)
@@ -460,6 +587,17 @@ async def confirm(
     )
 
 
+async def _retire_summary(callback: CallbackQuery) -> None:
+    """The summary being edited goes: the new one, with the changed field, replaces it."""
+    if not isinstance(callback.message, Message):
+        return
+    try:
+        await callback.message.delete()
+    except TelegramBadRequest:
+        # Too old to delete (48 hours): at least its buttons cannot be used any more.
+        await remove_buttons(callback)
+
+
 async def edit(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
     await state.set_state(BookingForm.edit)
     if isinstance(callback.message, Message):
@@ -479,9 +617,10 @@ async def edit_field(
     except ValueError:
         callback_answer.text = t("stale-button")
         return
-    await remove_buttons(callback)
     if not isinstance(callback.message, Message):
         return
+    message = callback.message
+    await _retire_summary(callback)
     await state.update_data(editing=True)
     await state.set_state(FIELD_STATES[field])
     prompts = {
@@ -491,13 +630,18 @@ async def edit_field(
         BookingField.COMPLAINT: _ask_complaint,
     }
     if field == BookingField.SERVICE:
-        await _ask_service(callback.message, content, t)
+        await _ask_service(message, content, t)
     else:
-        await prompts[field](callback.message, t)
+        await prompts[field](message, t)
 
 
-async def summary_expected(message: Message, t: Translator) -> None:
-    await message.answer(t("form-use-buttons-above"))
+async def summary_expected(message: Message, state: FSMContext, t: Translator) -> None:
+    markup = (
+        keyboards.booking_fields(t)
+        if await state.get_state() == BookingForm.edit
+        else keyboards.booking_confirm(t)
+    )
+    await message.answer(t("form-use-buttons"), reply_markup=markup)
 
 
 async def cancel(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
@@ -534,8 +678,12 @@ def build_router() -> Router:
     message(complaint_entered, BookingForm.complaint, NOT_A_COMMAND, F.text)
     message(complaint_expected, BookingForm.complaint, NOT_A_COMMAND)
 
+    button(saved_details_used, BookingForm.saved, _action(BookingAction.REUSE))
+    button(saved_details_changed, BookingForm.saved, _action(BookingAction.RETYPE))
+    message(saved_details_expected, BookingForm.saved, NOT_A_COMMAND)
+
     button(consent_given, BookingForm.consent, _action(BookingAction.AGREE))
-    message(consent_expected, BookingForm.consent, NOT_A_COMMAND)
+    message(consent_typed, BookingForm.consent, NOT_A_COMMAND)
 
     summary = StateFilter(BookingForm.confirm, BookingForm.edit)
     button(confirm, summary, _action(BookingAction.CONFIRM))

@@ -30,17 +30,27 @@ from storage.models import NewReview
 from storage.repositories import ReviewRepository
 
 
-async def _ask_rating(message: Message, t: Translator) -> None:
-    await message.answer(t("review-ask-rating"), reply_markup=keyboards.review_stars(t))
+def _with_hint(t: Translator, hint: str | None, question: str) -> str:
+    """A re-prompt: what went wrong and the question again, in one message with its buttons."""
+    return f"{t(hint)}\n\n{question}" if hint else question
+
+
+async def _ask_rating(message: Message, t: Translator, hint: str | None = None) -> None:
+    await message.answer(
+        _with_hint(t, hint, t("review-ask-rating")), reply_markup=keyboards.review_stars(t)
+    )
 
 
 async def _ask_text(message: Message, t: Translator) -> None:
     await message.answer(t("review-ask-text"), reply_markup=keyboards.review_text(t))
 
 
-async def _ask_signature(message: Message, t: Translator, first_name: str) -> None:
+async def _ask_signature(
+    message: Message, t: Translator, first_name: str, hint: str | None = None
+) -> None:
     await message.answer(
-        t("review-ask-signature"), reply_markup=keyboards.review_signature(t, first_name)
+        _with_hint(t, hint, t("review-ask-signature")),
+        reply_markup=keyboards.review_signature(t, first_name),
     )
 
 
@@ -120,8 +130,7 @@ async def rated(
 
 
 async def rating_expected(message: Message, t: Translator) -> None:
-    await message.answer(t("form-use-buttons"))
-    await _ask_rating(message, t)
+    await _ask_rating(message, t, hint="form-use-buttons")
 
 
 async def text_entered(message: Message, state: FSMContext, t: Translator) -> None:
@@ -196,7 +205,8 @@ async def signed(
 
 
 async def signature_expected(message: Message, t: Translator) -> None:
-    await message.answer(t("form-use-buttons-above"))
+    first_name = message.from_user.first_name if message.from_user else ""
+    await _ask_signature(message, t, first_name, hint="form-use-buttons")
 
 
 async def cancel(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 # Bumped whenever the consent text changes, so that the stored version says what was agreed to.
-CONSENT_VERSION = "2026-11-25"
+CONSENT_VERSION = "2026-12-04"
 
 NAME_MAX = 100
 TIME_MAX = 100
@@ -74,3 +74,27 @@ REVIEW_RULE = TextRule(min_length=2, max_length=REVIEW_MAX, need_letters=False)
 
 def single_line(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
+
+
+class ConsentAnswer(StrEnum):
+    AGREE = "agree"
+    REFUSE = "refuse"
+
+
+_CONSENT_WORDS = {
+    "да": ConsentAnswer.AGREE,
+    "yes": ConsentAnswer.AGREE,
+    "согласен": ConsentAnswer.AGREE,
+    "согласна": ConsentAnswer.AGREE,
+    "agree": ConsentAnswer.AGREE,
+    "нет": ConsentAnswer.REFUSE,
+    "no": ConsentAnswer.REFUSE,
+}
+
+
+def consent_answer(text: str | None) -> ConsentAnswer | None:
+    """A typed "yes"/"no" at the consent step, or None for anything else."""
+    if text is None:
+        return None
+    word = text.strip().rstrip("!").strip().casefold()
+    return _CONSENT_WORDS.get(word)
