@@ -61,7 +61,12 @@ def create_bot(settings: Settings, *, pacing: SendPacingMiddleware | None = None
 def load_texts(settings: Settings) -> tuple[Content, Translations]:
     """Content and translations, validated; raises ContentError / TranslationError."""
     content = load_content(CONTENT_DIR, SUPPORTED_LOCALES)
-    translations = load_translations(CONTENT_DIR, SUPPORTED_LOCALES, settings.default_locale)
+    translations = load_translations(
+        CONTENT_DIR,
+        SUPPORTED_LOCALES,
+        settings.default_locale,
+        retention_days=settings.retention_days,
+    )
     return content, translations
 
 

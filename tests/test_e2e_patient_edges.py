@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
-from tests.conftest import MANAGER_CHAT_ID, RunningBot
+from bot.services.forms import CONSENT_VERSION
+from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import patient, press, say, tap
 
 BOOK = "📝 Записаться на консультацию"
@@ -281,3 +282,27 @@ async def test_help_says_any_message_reaches_a_manager(
     user = await patient(telegram, 2001, "Ира", language_code=language)
     help_text = await say(telegram, user, "/help", "/book")
     assert phrase in help_text["text"]
+
+
+# --- 9. the consent text names the running retention period and the current version ---------
+
+
+async def test_consent_text_uses_the_retention_setting(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    running = RunningBot(make_settings(retention_days=30), telegram)
+    await running.start()
+    try:
+        user = await patient(telegram, 2101, "Пётр")
+        await _to_complaint(telegram, user)
+        consent = await press(telegram, user, "⏭ Пропустить", "Согласие на обработку")
+        assert "до 30 дней" in consent["text"]
+        assert "до года" not in consent["text"]
+        assert CONSENT_VERSION == "2026-12-04"
+        await press(telegram, user, "✅ Согласен(на)", "Проверьте")
+        await press(telegram, user, CONFIRM, "№ 1")
+        stored = await running.storage.requests.get_request(1)
+        assert stored is not None
+        assert stored.consent_version == "2026-12-04"
+    finally:
+        await running.stop()
