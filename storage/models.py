@@ -34,6 +34,9 @@ class NewRequest:
     complaint: str | None
     consent_version: str
     consented_at: datetime
+    form_token: str | None = None
+    """The booking form's own id: one form makes at most one request, however often its
+    Confirm is pressed, on however many instances."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +73,7 @@ class Review:
     text: str | None
     status: ReviewStatus
     created_at: datetime
+    locale: str  # the language it was written in
 
 
 @dataclass(frozen=True, slots=True)

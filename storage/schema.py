@@ -95,9 +95,13 @@ requests = Table(
     Column("status", Text, nullable=False, server_default=text("'new'")),
     Column("created_at", UtcDateTime, nullable=False),
     Column("erased_at", UtcDateTime),
+    # The booking form the request came from: a second Confirm of that form finds its
+    # request instead of making another. NULL for requests written before revision 0002.
+    Column("form_token", Text),
     Index("requests_user", "user_id"),
     Index("requests_status", "status", "id"),
     Index("requests_created", "created_at"),
+    Index("requests_form_token", "form_token", unique=True),
     sqlite_autoincrement=True,
 )
 

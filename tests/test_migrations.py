@@ -33,6 +33,7 @@ pytest_plugins = ("tests.pg",)
 DATA = Path(__file__).parent / "data"
 LEGACY_START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # make_legacy.START
 CHAT = -1001
+BASELINE_REVISION = "0001"
 
 LEGACY_COUNTS = {
     "users": 3,
@@ -330,3 +331,45 @@ async def test_an_older_postgres_database_is_refused_untouched(postgres_dsn: str
     with pytest.raises(LegacyDatabaseError, match="version 1"):
         await open_storage(postgres_dsn)
     assert await _raw(postgres_dsn, lambda raw: raw.fetchval("SELECT COUNT(*) FROM requests")) == 6
+
+
+async def test_a_database_at_the_baseline_gets_the_form_token(database_url: str) -> None:
+    """Revision 0002 on a database of the first Alembic release: its requests stay, and
+    from then on a booking form makes one request however often it is confirmed."""
+    from alembic import command
+
+    from storage.database import Database
+    from storage.migrate import alembic_config
+
+    database = Database.connect(database_url)
+    try:
+        async with database.transaction() as connection:
+            await connection.run_sync(
+                lambda sync: command.upgrade(alembic_config(sync), BASELINE_REVISION)
+            )
+            await connection.exec_driver_sql(
+                "INSERT INTO requests (user_id, locale, name, phone, preferred_time, "
+                "consent_version, consented_at, created_at) VALUES "
+                "(104, 'ru', 'Old', '+7', 'now', 'v1', '2026-10-01T09:00:00.000000+00:00', "
+                "'2026-10-01T09:00:00.000000+00:00')"
+            )
+        assert await database.schema_revision() == BASELINE_REVISION
+    finally:
+        await database.close()
+
+    storage = await open_storage(database_url)
+    try:
+        assert await storage.database.schema_revision() == head_revision() == "0002"
+        assert await _schema_differences(storage) == []
+        (old,) = await storage.requests.list_requests(None)
+        assert (old.id, old.name) == (1, "Old")
+
+        def card_of(ref_id: int) -> OutboxMessage:
+            return OutboxMessage("request", ref_id, CHAT, None, f"#{ref_id}", patient_id=104)
+
+        form = NewRequest(104, "ru", None, "New", "+7", "now", None, "v2", LEGACY_START, "f")
+        assert await storage.requests.create_request(form, card_of) == 2
+        assert await storage.requests.create_request(form, card_of) == 2
+        assert await storage.outbox.pending_outbox_count() == 1
+    finally:
+        await storage.close()

@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -849,3 +849,25 @@ async def test_send_slots_of_a_clock_slightly_ahead_still_count(
         for _ in range(3):
             assert await first.outbox.reserve_send_slot(CHAT, 3, 60.0) == 0.0
         assert await second.outbox.reserve_send_slot(CHAT, 3, 60.0) == pytest.approx(60.5)
+
+
+async def test_one_booking_form_makes_one_request(repository_factory: Backend) -> None:
+    """Confirm pressed twice, the presses handled at once by two instances: one request,
+    one card, and both get its number."""
+    form = replace(_request("Анна"), form_token="form-1")
+    async with repository_factory.opened() as first, repository_factory.opened() as second:
+        ids = await asyncio.gather(
+            first.requests.create_request(form, _card("request", patient_id=10)),
+            second.requests.create_request(form, _card("request", patient_id=10)),
+        )
+        assert ids[0] == ids[1]
+        assert [r.id for r in await first.requests.list_requests(None)] == [ids[0]]
+        assert await first.outbox.pending_outbox_count() == 1
+        # Another form of the same patient is another request; so are forms without a token.
+        other = replace(form, form_token="form-2")
+        assert await first.requests.create_request(other, _card("request", 10)) != ids[0]
+        untokened = _request("Анна")
+        one = await first.requests.create_request(untokened, _card("request", 10))
+        two = await second.requests.create_request(untokened, _card("request", 10))
+        assert one != two
+        assert await first.outbox.pending_outbox_count() == 4

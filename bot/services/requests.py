@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 
@@ -14,6 +15,12 @@ logger = logging.getLogger(__name__)
 
 RequestCardView = Callable[[int, NewRequest], Card]
 """Renders the managers' card of a request, given its new number."""
+
+
+def new_form_token() -> str:
+    """A booking form's own id, made when the form starts: its request is stored once,
+    however often (and on however many instances) Confirm is pressed."""
+    return secrets.token_urlsafe(16)
 
 
 async def submit_request(
@@ -32,9 +39,14 @@ async def submit_request(
     render_card: RequestCardView,
     managers: ManagerChat,
     wake: Wake,
+    form_token: str | None = None,
 ) -> int:
     """Store the request, the patient's consent and the managers' card in one transaction,
-    then wake the sender; returns the request's number."""
+    then wake the sender; returns the request's number.
+
+    A form (`form_token`) already submitted gives its request's number again, and nothing
+    new is stored or sent.
+    """
     request = NewRequest(
         user_id=user_id,
         locale=locale,
@@ -45,6 +57,7 @@ async def submit_request(
         complaint=complaint,
         consent_version=consent_version,
         consented_at=consented_at,
+        form_token=form_token,
     )
 
     def card(request_id: int) -> OutboxMessage:

@@ -38,28 +38,40 @@ class RequestRepository:
         self._clock = clock
 
     async def create_request(self, request: NewRequest, card: CardRenderer) -> int:
-        """The request, the patient's consent and the manager chat's card, all or nothing."""
+        """The request, the patient's consent and the manager chat's card, all or nothing.
+
+        A request of the same booking form (`form_token`) already stored is returned as it
+        is: no second request, no second card, whichever instance got the Confirm first.
+        """
         now = self._clock()
         async with self._database.transaction() as connection:
-            request_id = int(
-                await connection.scalar(
-                    requests.insert()
-                    .values(
-                        user_id=request.user_id,
-                        locale=request.locale,
-                        service_id=request.service_id,
-                        name=request.name,
-                        phone=request.phone,
-                        preferred_time=request.preferred_time,
-                        complaint=request.complaint,
-                        consent_version=request.consent_version,
-                        consented_at=request.consented_at,
-                        status=RequestStatus.NEW.value,
-                        created_at=now,
-                    )
-                    .returning(requests.c.id)
+            # ON CONFLICT DO NOTHING: a concurrent insert of the same form waits for the
+            # first one's commit, then inserts nothing (and RETURNING gives no row).
+            inserted = await connection.scalar(
+                upsert(connection.dialect.name, requests)
+                .values(
+                    user_id=request.user_id,
+                    locale=request.locale,
+                    service_id=request.service_id,
+                    name=request.name,
+                    phone=request.phone,
+                    preferred_time=request.preferred_time,
+                    complaint=request.complaint,
+                    consent_version=request.consent_version,
+                    consented_at=request.consented_at,
+                    status=RequestStatus.NEW.value,
+                    created_at=now,
+                    form_token=request.form_token,
                 )
+                .on_conflict_do_nothing(index_elements=[requests.c.form_token])
+                .returning(requests.c.id)
             )
+            if inserted is None:
+                existing = await connection.execute(
+                    select(requests.c.id).where(requests.c.form_token == request.form_token)
+                )
+                return int(existing.scalar_one())
+            request_id = int(inserted)
             await connection.execute(
                 upsert(connection.dialect.name, consents)
                 .values(
