@@ -24,8 +24,11 @@ CACHE_SECONDS = 60.0
 class StaffDirectory:
     """Answers "is this user staff?", caching Telegram's answer briefly.
 
-    The cache keeps a busy manager chat from costing a getChatMember call per button press,
-    while a member removed from the chat loses access within a minute.
+    The cache keeps a busy manager chat from costing a getChatMember call per button press.
+    Membership changes in the manager chat (`chat_member` updates) drop the entry at once,
+    so a removed member loses access, and a re-added one gets it, on their next action; the
+    time limit only bounds how stale an entry can be if such an update is missed (another
+    instance got it, or the bot is not an administrator there).
     """
 
     def __init__(self, settings: Settings, *, cache_seconds: float = CACHE_SECONDS) -> None:
@@ -53,3 +56,11 @@ class StaffDirectory:
         )
         self._cache[user_id] = (is_member, now + self._cache_seconds)
         return is_member
+
+    def forget(self, user_id: int) -> None:
+        """Drop what is known about `user_id`: their next action asks Telegram again."""
+        self._cache.pop(user_id, None)
+
+    def forget_everyone(self) -> None:
+        """Drop the whole cache (the bot's own membership of the manager chat changed)."""
+        self._cache.clear()

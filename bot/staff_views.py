@@ -4,24 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiogram import html
 
 from bot.content import LocaleContent
 from bot.i18n import Translator
+from bot.services.clinic_time import format_moment
 from bot.services.formatting import format_decimal
+from bot.services.phone import display_phone
 from storage.models import (
     AuditEntry,
     ConsultationRequest,
+    NewRequest,
     PersonalData,
     RequestEvent,
+    RequestStatus,
     Review,
+    ReviewStatus,
     Stats,
 )
 
+UTC_ZONE = ZoneInfo("UTC")
 
-def _date(moment: datetime) -> str:
-    return moment.strftime("%d.%m.%Y %H:%M")
+
+def _date(t: Translator, moment: datetime, zone: ZoneInfo) -> str:
+    """A stored UTC moment as the clinic's wall clock, the way the reader's language writes it."""
+    return format_moment(moment, zone, t.locale)
 
 
 def _service(t: Translator, content: LocaleContent, service_id: str | None) -> str:
@@ -33,27 +42,49 @@ def _or_erased(t: Translator, value: str | None) -> str:
     return html.quote(value) if value else t("staff-erased")
 
 
-def request_line(t: Translator, content: LocaleContent, request: ConsultationRequest) -> str:
+def _phone(t: Translator, value: str) -> str:
+    return html.quote(display_phone(value)) if value else t("staff-erased")
+
+
+def _is_erased(request: ConsultationRequest) -> bool:
+    # Erasure blanks the name, which is never empty otherwise (see PatientRepository).
+    return not request.name
+
+
+def _complaint(t: Translator, request: ConsultationRequest) -> str:
+    """The complaint; a skipped one is "—", only an erased request says erased."""
+    if _is_erased(request):
+        return t("staff-erased")
+    return html.quote(request.complaint) if request.complaint else t("book-no-complaint")
+
+
+def request_line(
+    t: Translator, content: LocaleContent, request: ConsultationRequest, zone: ZoneInfo
+) -> str:
     return t(
         "staff-request-line",
         id=str(request.id),
-        date=_date(request.created_at),
+        date=_date(t, request.created_at, zone),
         status=t(f"status-name-{request.status.value}"),
         name=_or_erased(t, request.name),
-        phone=_or_erased(t, request.phone),
+        phone=_phone(t, request.phone),
         service=_service(t, content, request.service_id),
     )
 
 
 def requests_page(
-    t: Translator, content: LocaleContent, status: str, requests: Sequence[ConsultationRequest]
+    t: Translator,
+    content: LocaleContent,
+    status: str,
+    requests: Sequence[ConsultationRequest],
+    zone: ZoneInfo,
 ) -> str:
     title = t(
         "staff-requests-title", filter=t(f"status-name-{status}") if status else t("staff-all")
     )
     if not requests:
         return f"{title}\n\n{t('staff-list-empty')}"
-    return title + "\n\n" + "\n\n".join(request_line(t, content, r) for r in requests)
+    return title + "\n\n" + "\n\n".join(request_line(t, content, r, zone) for r in requests)
 
 
 def request_detail(
@@ -61,11 +92,12 @@ def request_detail(
     content: LocaleContent,
     request: ConsultationRequest,
     events: Sequence[RequestEvent],
+    zone: ZoneInfo,
 ) -> str:
     history = "\n".join(
         t(
             "staff-history-line",
-            at=_date(event.at),
+            at=_date(t, event.at, zone),
             status=t(f"status-name-{event.status.value}"),
             staff=html.quote(event.staff_name),
         )
@@ -74,40 +106,40 @@ def request_detail(
     return t(
         "staff-request-detail",
         id=str(request.id),
-        date=_date(request.created_at),
+        date=_date(t, request.created_at, zone),
         status=t(f"status-name-{request.status.value}"),
         service=_service(t, content, request.service_id),
         name=_or_erased(t, request.name),
-        phone=_or_erased(t, request.phone),
+        phone=_phone(t, request.phone),
         time=_or_erased(t, request.preferred_time),
-        complaint=_or_erased(t, request.complaint),
+        complaint=_complaint(t, request),
         patient=str(request.user_id),
         language=request.locale,
         consent_version=request.consent_version,
-        consented_at=_date(request.consented_at),
+        consented_at=_date(t, request.consented_at, zone),
         history=history,
     )
 
 
-def review_line(t: Translator, review: Review) -> str:
+def review_line(t: Translator, review: Review, zone: ZoneInfo) -> str:
     return t(
         "staff-review-line",
         id=str(review.id),
         stars="⭐" * review.rating,
         status=t(f"review-status-{review.status.value}"),
-        date=_date(review.created_at),
+        date=_date(t, review.created_at, zone),
         author=html.quote(review.author) if review.author else t("review-anonymous"),
         text=html.quote(review.text[:300]) if review.text else t("review-no-text"),
     )
 
 
-def reviews_page(t: Translator, status: str, reviews: Sequence[Review]) -> str:
+def reviews_page(t: Translator, status: str, reviews: Sequence[Review], zone: ZoneInfo) -> str:
     title = t(
         "staff-reviews-title", filter=t(f"review-status-{status}") if status else t("staff-all")
     )
     if not reviews:
         return f"{title}\n\n{t('staff-list-empty')}"
-    return title + "\n\n" + "\n\n".join(review_line(t, r) for r in reviews)
+    return title + "\n\n" + "\n\n".join(review_line(t, r, zone) for r in reviews)
 
 
 def stats(t: Translator, content: LocaleContent, days: int, data: Stats) -> str:
@@ -144,7 +176,7 @@ def stats(t: Translator, content: LocaleContent, days: int, data: Stats) -> str:
     )
 
 
-def audit(t: Translator, entries: Sequence[AuditEntry]) -> str:
+def audit(t: Translator, entries: Sequence[AuditEntry], zone: ZoneInfo) -> str:
     if not entries:
         return t("staff-audit-empty")
     lines = [t("staff-audit-title")]
@@ -152,7 +184,7 @@ def audit(t: Translator, entries: Sequence[AuditEntry]) -> str:
         lines.append(
             t(
                 "staff-audit-line",
-                at=_date(entry.at),
+                at=_date(t, entry.at, zone),
                 staff=html.quote(entry.staff_name),
                 action=html.quote(entry.action),
                 target=html.quote(entry.target),
@@ -180,30 +212,180 @@ def pack(parts: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
     return messages
 
 
-def personal_data(t: Translator, content: LocaleContent, data: PersonalData) -> list[str]:
+def personal_data(
+    t: Translator, content: LocaleContent, data: PersonalData, zone: ZoneInfo = UTC_ZONE
+) -> list[str]:
+    """What the clinic keeps about a patient; times in `zone` (the clinic's, when the
+    caller passes `settings.clinic_zone`)."""
     language = t(f"language-name-{data.locale}") if data.locale in ("ru", "en") else "—"
     parts = [t("mydata-title"), t("mydata-language", language=language)]
     if data.requests:
         parts.append(t("mydata-requests"))
         parts += [
-            request_line(t, content, r)
+            request_line(t, content, r, zone)
             + "\n"
             + t(
                 "mydata-request-detail",
                 time=_or_erased(t, r.preferred_time),
-                complaint=_or_erased(t, r.complaint),
+                complaint=_complaint(t, r),
             )
             for r in data.requests
         ]
     if data.reviews:
         parts.append(t("mydata-reviews"))
-        parts += [review_line(t, r) for r in data.reviews]
+        parts += [review_line(t, r, zone) for r in data.reviews]
     if data.consents:
         parts.append(t("mydata-consents"))
         parts += [
-            t("mydata-consent-line", version=c.version, at=_date(c.at)) for c in data.consents
+            t("mydata-consent-line", version=c.version, at=_date(t, c.at, zone))
+            for c in data.consents
         ]
     if not (data.requests or data.reviews or data.consents):
         parts.append(t("mydata-nothing"))
     parts.append(t("mydata-footer"))
     return pack(parts)
+
+
+# ---- the manager chat's cards and relayed messages ----
+
+
+def request_card(
+    t: Translator,
+    content: LocaleContent,
+    request_id: int,
+    request: NewRequest,
+    patient: str,
+    zone: ZoneInfo,
+) -> str:
+    """The manager chat's card: `t` and `content` in the clinic's language, times in its zone."""
+    return t(
+        "card-request",
+        number=str(request_id),
+        service=_service(t, content, request.service_id),
+        name=html.quote(request.name),
+        phone=html.quote(display_phone(request.phone)),
+        time=html.quote(request.preferred_time),
+        complaint=html.quote(request.complaint) if request.complaint else t("book-no-complaint"),
+        patient=patient,
+        language=request.locale,
+        consent_version=request.consent_version,
+        consented_at=_date(t, request.consented_at, zone),
+    )
+
+
+def with_status(t: Translator, card_text: str, event: RequestEvent | None, zone: ZoneInfo) -> str:
+    """A request card as first sent, with the latest status (who, when) below it."""
+    if event is None:
+        return card_text
+    line = t(
+        "card-status-line",
+        status=t(f"status-name-{event.status.value}"),
+        staff=html.quote(event.staff_name),
+        at=_date(t, event.at, zone),
+    )
+    return f"{card_text}\n\n{line}"
+
+
+def status_race(
+    t: Translator, event: RequestEvent | None, current: RequestStatus, zone: ZoneInfo
+) -> str:
+    return t(
+        "status-race",
+        status=t(f"status-name-{current.value}"),
+        staff=event.staff_name if event else "?",
+        at=_date(t, event.at, zone) if event else "?",
+    )
+
+
+def with_moderation(
+    t: Translator,
+    card_text: str,
+    status: ReviewStatus,
+    staff: str,
+    at: datetime,
+    zone: ZoneInfo,
+) -> str:
+    line = t(
+        "card-review-status-line",
+        status=t(f"review-status-{status.value}"),
+        staff=html.quote(staff),
+        at=_date(t, at, zone),
+    )
+    return f"{card_text}\n\n{line}"
+
+
+TELEGRAM_TEXT_LIMIT = 4096
+TELEGRAM_CAPTION_LIMIT = 1024
+# Any part number a relay can reach (4,096 characters, each "&" five long once escaped).
+_WIDEST_PART = 99
+
+
+def telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _split_raw(text: str, budget: int) -> list[str]:
+    """Cut the patient's raw text into pieces whose escaped form fits `budget`.
+
+    Cutting the raw text (never the escaped one) keeps every `&amp;` whole; a piece ends at
+    the last line break or space of its second half when there is one, so words stay whole.
+    """
+    pieces: list[str] = []
+    rest = text
+    while rest:
+        size = 0
+        end = 0
+        for index, char in enumerate(rest):
+            width = telegram_length(html.quote(char))
+            if size + width > budget:
+                break
+            size += width
+            end = index + 1
+        if end < len(rest):
+            for separator in ("\n", " "):
+                cut = rest.rfind(separator, end // 2, end)
+                if cut > 0:
+                    end = cut + 1
+                    break
+        pieces.append(rest[:end])
+        rest = rest[end:]
+    return pieces
+
+
+def relay_messages(
+    t: Translator, patient: str, text: str, limit: int = TELEGRAM_TEXT_LIMIT
+) -> list[str]:
+    """A patient's free message for the manager chat, whole: one message, or several
+    numbered parts when the escaped text and its header exceed Telegram's limit.
+
+    The patient's text never passes through a Fluent placeable (Fluent refuses one longer
+    than 2,500 characters): the header comes from Fluent, the escaped body is added here.
+    """
+    header = t("relay-header", patient=patient)
+    single = f"{header}\n\n{html.quote(text)}"
+    if telegram_length(single) <= limit:
+        return [single]
+    widest = t("relay-header-part", patient=patient, part=_WIDEST_PART, parts=_WIDEST_PART)
+    pieces = _split_raw(text, limit - telegram_length(widest) - 2)
+    return [
+        t("relay-header-part", patient=patient, part=number, parts=len(pieces))
+        + "\n\n"
+        + html.quote(piece)
+        for number, piece in enumerate(pieces, start=1)
+    ]
+
+
+def relay_media(t: Translator, patient: str, caption: str | None) -> tuple[str, list[str]]:
+    """The caption of a patient's copied photo or file, and any text that must follow it.
+
+    A caption whose escaped form does not fit Telegram's caption limit beside the header
+    follows the copy as text messages, so nothing the patient wrote is cut.
+    """
+    header = t("relay-header-media", patient=patient)
+    if not caption:
+        return header, []
+    together = f"{header}\n\n{html.quote(caption)}"
+    if telegram_length(together) <= TELEGRAM_CAPTION_LIMIT:
+        return together, []
+    return header, relay_messages(t, patient, caption)

@@ -23,7 +23,7 @@ STATUS_BUTTONS = [
     "🚫 Спам",
 ]
 STAFF_ONLY = "только сотрудники"
-WHEN = r"\d\d\.\d\d \d\d:\d\d UTC"
+WHEN = r"\d\d\.\d\d\.\d{4} \d\d:\d\d"  # the clinic's wall clock
 
 
 # --------------------------------------------------------------------------- helpers
@@ -463,13 +463,13 @@ async def test_patient_message_is_threaded_under_the_card_and_answered(
     assert "Анна" in relayed["text"]
     assert "@anna" in relayed["text"]
 
-    # A photo of the patient is copied into the chat, under their latest message there.
+    # A photo of the patient is copied into the chat, under their request card too.
     since = telegram.mark()
     telegram.send_photo(anna, "Снимок стопы")
     await telegram.wait_for_message(anna.id, "Передали", since=since)
     photo = await telegram.wait_for_message(MANAGER_CHAT_ID, "Снимок стопы", since=since)
     assert "photo" in photo
-    assert photo["reply_to_message"]["message_id"] == relayed["message_id"]
+    assert photo["reply_to_message"]["message_id"] == card["message_id"]
 
     # The manager answers the relayed message itself: it reaches Anna, not Boris.
     since = telegram.mark()

@@ -63,7 +63,7 @@ async def test_requests_are_paged_newest_first(
     assert "№ 12" in first["text"]
     assert "№ 3 " in first["text"]
     assert "№ 2 " not in first["text"]
-    assert "+79160000012" in first["text"]
+    assert "+7 916 000-00-12" in first["text"]
     assert first["text"].index("№ 12") < first["text"].index("№ 11")
     second = await press(telegram, admin, "Старше ▶️", "Заявки: все")
     assert second["message_id"] == first["message_id"]
@@ -85,7 +85,7 @@ async def test_request_detail_status_filter_and_stats(
     )
     admin = await patient(telegram, ADMIN_ID, "Главврач")
     detail = await say(telegram, admin, "/request 2", "Заявка № 2")
-    for expected in ("Борис", "+79160000002", "жалоба 2", "записан на приём (Главврач)"):
+    for expected in ("Борис", "+7 916 000-00-02", "жалоба 2", "записан на приём (Главврач)"):
         assert expected in detail["text"]
     booked = await say(telegram, admin, "/requests booked", "Заявки: записан")
     assert "Борис" in booked["text"]
@@ -130,7 +130,15 @@ async def test_csv_export_opens_in_excel_and_defuses_formulas(
     raw = document.content
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0][:6] == ["id", "created_at", "status", "service", "name", "phone"]
+    assert rows[0][:6] == [
+        "id",
+        "created_at (Europe/Moscow)",
+        "status",
+        "service",
+        "name",
+        "phone",
+    ]
+    assert rows[1][1].endswith("+03:00")  # the clinic's wall clock, with its offset
     names = [row[4] for row in rows[1:]]
     assert names == ["Ольга Петрова", '\'=HYPERLINK("http://x","click")', "'@cmd"]
     assert rows[1][5] == "'+79160000001"  # a phone starts with "+": kept as text

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -251,9 +252,11 @@ async def test_patient_text_and_media_are_queued_for_the_managers(repos: Repos) 
         "wake": wake,
     }
     await relay_to_managers(
-        repos.outbox, **common, message_id=11, text="Olga: hello", with_media=False
+        repos.outbox, **common, message_id=11, texts=["Olga: hello"], with_media=False
     )
-    await relay_to_managers(repos.outbox, **common, message_id=12, text="Olga: 📎", with_media=True)
+    await relay_to_managers(
+        repos.outbox, **common, message_id=12, texts=["Olga: 📎"], with_media=True
+    )
     text, photo = await waiting(repos)
     assert (text.kind, text.text, text.thread_under_patient) == ("relay", "Olga: hello", True)
     assert (text.copy_chat_id, text.copy_message_id) == (None, None)
@@ -391,7 +394,7 @@ async def test_erasure_forgets_the_patient_and_tells_the_managers(repos: Repos) 
         patient_name="Olga Patient",
         chat_id=PATIENT,
         message_id=13,
-        text="Olga: still waiting",
+        texts=["Olga: still waiting"],
         with_media=False,
         managers=MANAGERS,
         wake=Wakes(),
@@ -461,11 +464,14 @@ async def test_export_delivers_the_file_and_audits_it(repos: Repos, tmp_path: Pa
         service_name=lambda service_id: "Massage" if service_id == "massage" else "",
         deliver=deliver,
         staff=ANNA,
+        zone=ZoneInfo("UTC"),
     )
     assert count == 2
     [(name, delivered_count, text)] = delivered
     assert (name, delivered_count) == ("requests-2026-03-01.csv", 2)
     assert "Olga" in text and "Pavel" in text and "Massage" in text
+    assert text.startswith("id,created_at (UTC),status,")
     [entry] = await repos.audit.latest_audit(10)
     assert (entry.staff_id, entry.action) == (1, "export:requests")
-    assert entry.target == f"2000-01-01..{end:%Y-%m-%d}"
+    # The period's days, both included: the end moment is the start of the day after.
+    assert entry.target == f"2000-01-01..{end - timedelta(days=1):%Y-%m-%d}"

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from storage import Storage
 from storage.models import OutboxMessage
-from tests.test_storage import (  # noqa: F401  (fixtures)
-    CHAT,
-    NOW,
-    _card,
-    _request,
-    _review,
-    clock,
-    repo,
-    repository_factory,
-)
+from tests import test_storage as storage_tests
+from tests.test_storage import CHAT, NOW, _card, _request, _review
 
 pytest_plugins = ("tests.pg",)
+
+# The same databases as tests/test_storage.py: SQLite and PostgreSQL.
+repository_factory = storage_tests.repository_factory
+clock = storage_tests.clock
+repo = storage_tests.repo
 
 
 async def test_latest_message_of_a_kind_skips_newer_reviews_and_relays(repo: Storage) -> None:

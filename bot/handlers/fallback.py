@@ -7,7 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import keyboards, views
+from bot import keyboards, staff_views, views
 from bot.handlers.screens import managers
 from bot.i18n import Translator
 from bot.outbox import OutboxSender
@@ -39,15 +39,18 @@ async def pass_on_to_managers(
         return
     patient = views.patient_link(user.id, user.full_name, user.username)
     media = message.text is None
+    if media:
+        caption, rest = staff_views.relay_media(clinic_t, patient, message.caption)
+        texts = [caption, *rest]
+    else:
+        texts = staff_views.relay_messages(clinic_t, patient, message.text or "")
     await relay_to_managers(
         outbox_repo,
         patient_id=user.id,
         patient_name=user.full_name,
         chat_id=message.chat.id,
         message_id=message.message_id,
-        text=views.relay_caption(clinic_t, patient, message.caption)
-        if media
-        else views.relay_text(clinic_t, patient, message.text or ""),
+        texts=texts,
         with_media=media,
         managers=managers(settings),
         wake=outbox.wake,

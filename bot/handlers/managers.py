@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, Filter
-from aiogram.types import CallbackQuery, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import keyboards, views
+from bot import keyboards, staff_views
 from bot.callbacks import ModerationCallback, StatusCallback
+from bot.clock import Clock
 from bot.i18n import Translator
 from bot.services.common import StaffMember
 from bot.services.relay import (
@@ -42,10 +45,46 @@ class InManagerChat(Filter):
         return chat is not None and chat.id == settings.manager_chat_id
 
 
+# The user Telegram names as the sender of a message an anonymous group admin writes.
+GROUP_ANONYMOUS_BOT_ID = 1087968824
+
+
 def _staff(user: User) -> StaffMember:
     return StaffMember(
         user.id, user.full_name or (f"@{user.username}" if user.username else str(user.id))
     )
+
+
+def _anonymous_admin(message: Message, settings: Settings) -> bool:
+    """An admin of the manager chat writing as the chat itself: only admins can, so it is
+    the clinic speaking."""
+    return (
+        message.from_user is not None
+        and message.from_user.id == GROUP_ANONYMOUS_BOT_ID
+        and message.sender_chat is not None
+        and message.sender_chat.id == settings.manager_chat_id
+    )
+
+
+def _clinic(message: Message, clinic_t: Translator) -> StaffMember:
+    """The staff member an anonymous admin's action is recorded under: the clinic."""
+    return StaffMember(message.chat.id, clinic_t("relay-anonymous-admin"))
+
+
+async def _card_of(
+    callback: CallbackQuery, conversation_repo: ConversationRepository, kind: str, ref_id: int
+) -> bool:
+    """Whether the pressed button belongs to the card of `kind` and `ref_id`.
+
+    A button acts on the card it is attached to: callback data naming another request or
+    review (forged, or from a client that mangled it) is refused, and never reaches the
+    database with an id it could not hold.
+    """
+    message = callback.message
+    if message is None:
+        return False
+    card = await conversation_repo.manager_message(message.chat.id, message.message_id)
+    return card is not None and card.kind == kind and card.ref_id == ref_id
 
 
 async def _refresh_card(
@@ -54,6 +93,7 @@ async def _refresh_card(
     conversation_repo: ConversationRepository,
     t: Translator,
     request_id: int,
+    zone: ZoneInfo,
 ) -> None:
     message = callback.message
     if not isinstance(message, Message):
@@ -65,7 +105,7 @@ async def _refresh_card(
     events = await request_repo.request_events(request_id)
     try:
         await message.edit_text(
-            views.with_status(t, card.text, events[-1] if events else None),
+            staff_views.with_status(t, card.text, events[-1] if events else None, zone),
             reply_markup=keyboards.request_card(t, request_id, request.status),
         )
     except TelegramBadRequest as error:
@@ -83,10 +123,14 @@ async def status_pressed(
     conversation_repo: ConversationRepository,
     audit_repo: AuditRepository,
     staff: StaffDirectory,
+    settings: Settings,
     clinic_t: Translator,
 ) -> None:
     if not await staff.is_staff(bot, callback.from_user.id):
         callback_answer.text, callback_answer.show_alert = clinic_t("staff-only"), True
+        return
+    if not await _card_of(callback, conversation_repo, "request", callback_data.request):
+        callback_answer.text = clinic_t("stale-button")
         return
     change = await change_status(
         request_repo,
@@ -99,13 +143,22 @@ async def status_pressed(
     if change is None:
         callback_answer.text = clinic_t("stale-button")
         return
-    await _refresh_card(callback, request_repo, conversation_repo, clinic_t, callback_data.request)
+    await _refresh_card(
+        callback,
+        request_repo,
+        conversation_repo,
+        clinic_t,
+        callback_data.request,
+        settings.clinic_zone,
+    )
     if change.applied:
         callback_answer.text = clinic_t(
             "status-changed", status=clinic_t(f"status-name-{change.current.value}")
         )
     else:
-        callback_answer.text = views.status_race(clinic_t, change.last_event, change.current)
+        callback_answer.text = staff_views.status_race(
+            clinic_t, change.last_event, change.current, settings.clinic_zone
+        )
         callback_answer.show_alert = True
 
 
@@ -118,10 +171,15 @@ async def moderation_pressed(
     conversation_repo: ConversationRepository,
     audit_repo: AuditRepository,
     staff: StaffDirectory,
+    settings: Settings,
+    clock: Clock,
     clinic_t: Translator,
 ) -> None:
     if not await staff.is_staff(bot, callback.from_user.id):
         callback_answer.text, callback_answer.show_alert = clinic_t("staff-only"), True
+        return
+    if not await _card_of(callback, conversation_repo, "review", callback_data.review):
+        callback_answer.text = clinic_t("stale-button")
         return
     member = _staff(callback.from_user)
     review = await moderate_review(
@@ -138,7 +196,9 @@ async def moderation_pressed(
     card = await conversation_repo.manager_message(message.chat.id, message.message_id)
     base = card.text if card else message.html_text
     await message.edit_text(
-        views.with_moderation(clinic_t, base, review.status, member.name),
+        staff_views.with_moderation(
+            clinic_t, base, review.status, member.name, clock(), settings.clinic_zone
+        ),
         reply_markup=keyboards.review_card(clinic_t, review.id),
     )
     callback_answer.text = clinic_t(f"review-status-{review.status.value}")
@@ -151,9 +211,14 @@ async def ban(
     patient_repo: PatientRepository,
     audit_repo: AuditRepository,
     staff: StaffDirectory,
+    settings: Settings,
     clinic_t: Translator,
 ) -> None:
-    if message.from_user is None or not await staff.is_staff(bot, message.from_user.id):
+    if _anonymous_admin(message, settings):
+        member = _clinic(message, clinic_t)
+    elif message.from_user is not None and await staff.is_staff(bot, message.from_user.id):
+        member = _staff(message.from_user)
+    else:
         return
     banning = (message.text or "").lstrip("/").lower().startswith("ban")
     replied = message.reply_to_message
@@ -164,7 +229,7 @@ async def ban(
         chat_id=message.chat.id,
         replied_message_id=replied.message_id if replied else None,
         banning=banning,
-        staff=_staff(message.from_user),
+        staff=member,
     )
     if not done:
         await message.reply(clinic_t("ban-usage"))
@@ -177,15 +242,18 @@ async def reply_to_patient_message(
     bot: Bot,
     conversation_repo: ConversationRepository,
     staff: StaffDirectory,
+    settings: Settings,
     clinic_t: Translator,
 ) -> None:
     manager = message.from_user
     replied = message.reply_to_message
-    if manager is None or manager.is_bot or replied is None:
+    anonymous = _anonymous_admin(message, settings)
+    if manager is None or (manager.is_bot and not anonymous) or replied is None:
         return
 
     async def is_staff() -> bool:
-        return await staff.is_staff(bot, manager.id)
+        # Only the chat's administrators can write as the chat: no need to ask Telegram.
+        return anonymous or await staff.is_staff(bot, manager.id)
 
     async def copy(patient_id: int) -> None:
         try:
@@ -226,10 +294,25 @@ async def reply_to_patient_message(
         await message.reply(notes[result.outcome])
 
 
+async def membership_changed(event: ChatMemberUpdated, staff: StaffDirectory) -> None:
+    """Someone joined or left the manager chat (or was promoted, restricted, removed): their
+    next action is checked against Telegram afresh, not against what was cached."""
+    staff.forget(event.new_chat_member.user.id)
+
+
+async def bot_membership_changed(event: ChatMemberUpdated, staff: StaffDirectory) -> None:
+    """The bot's own place in the manager chat changed: nothing cached about it holds."""
+    staff.forget_everyone()
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(InManagerChat())
     router.callback_query.filter(InManagerChat())
+    router.chat_member.filter(InManagerChat())
+    router.my_chat_member.filter(InManagerChat())
+    router.chat_member.register(membership_changed)
+    router.my_chat_member.register(bot_membership_changed)
     router.callback_query.register(status_pressed, StatusCallback.filter())
     router.callback_query.register(moderation_pressed, ModerationCallback.filter())
     router.message.register(ban, Command("ban", "unban"))

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -30,6 +31,7 @@ from bot.clock import Clock
 from bot.content import Content
 from bot.handlers.screens import show
 from bot.i18n import Translator
+from bot.services.clinic_time import to_clinic, to_utc
 from bot.services.common import StaffMember
 from bot.services.export import export_for_staff
 from bot.services.reviews import moderate_review
@@ -48,6 +50,29 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 10
 REVIEWS_PAGE_SIZE = 10
 REQUESTS, REVIEWS = "rq", "rv"
+# Ids are 64-bit in the database; a longer number is no id, and must not reach a query.
+MAX_ID = 2**63 - 1
+# Export periods: wide enough for any real one, narrow enough that no date arithmetic
+# (a day added, a timezone applied) can leave the calendar.
+FIRST_EXPORT_DAY = date(2000, 1, 1)
+LAST_EXPORT_DAY = date(2999, 12, 31)
+
+
+def parse_id(text: str) -> int | None:
+    """A positive id typed as plain ASCII digits, or None.
+
+    `str.isdigit` also accepts "²" and other digits `int` refuses, and Python's `int`
+    reads any length: both would raise further on.
+    """
+    if not (text.isascii() and text.isdecimal()) or len(text) > 19:
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+def valid_id(value: int) -> bool:
+    """An id from callback data: anything a database id cannot be is stale or forged."""
+    return 0 < value <= MAX_ID
 
 
 class IsStaff(Filter):
@@ -112,6 +137,7 @@ async def _requests_screen(
     status: str,
     before: int | None,
     after: int | None,
+    zone: ZoneInfo,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     rows: list[ConsultationRequest] = await request_repo.list_requests(
         RequestStatus(status) if status else None,
@@ -119,7 +145,7 @@ async def _requests_screen(
         after_id=after,
         limit=PAGE_SIZE,
     )
-    text = staff_views.requests_page(t, content.for_locale(t.locale), status, rows)
+    text = staff_views.requests_page(t, content.for_locale(t.locale), status, rows, zone)
     if not rows:
         return text, None
     ids = (rows[0].id, rows[-1].id)
@@ -134,6 +160,7 @@ async def _reviews_screen(
     status: str,
     before: int | None,
     after: int | None,
+    zone: ZoneInfo,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     rows: list[Review] = await review_repo.list_reviews(
         ReviewStatus(status) if status else None,
@@ -141,7 +168,7 @@ async def _reviews_screen(
         after_id=after,
         limit=REVIEWS_PAGE_SIZE,
     )
-    text = staff_views.reviews_page(t, status, rows)
+    text = staff_views.reviews_page(t, status, rows, zone)
     if not rows:
         return text, None
     ids = (rows[0].id, rows[-1].id)
@@ -172,8 +199,17 @@ async def _reviews_screen(
     return text, InlineKeyboardMarkup(inline_keyboard=keyboard)
 
 
-def _parse_day(value: str) -> datetime:
-    return datetime.combine(date.fromisoformat(value), datetime.min.time(), tzinfo=UTC)
+def _parse_day(value: str) -> date:
+    """An ISO day within the export bounds; raises ValueError otherwise."""
+    day = date.fromisoformat(value)
+    if not FIRST_EXPORT_DAY <= day <= LAST_EXPORT_DAY:
+        raise ValueError(f"{day} is outside the export bounds")
+    return day
+
+
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC moment the clinic's `day` begins."""
+    return to_utc(datetime.combine(day, datetime.min.time()), zone)
 
 
 STAFF_COMMANDS = ("requests", "request", "reviews", "stats", "export", "audit", "outbox")
@@ -184,13 +220,16 @@ async def requests(
     command: CommandObject,
     request_repo: RequestRepository,
     content: Content,
+    settings: Settings,
     t: Translator,
 ) -> None:
     status = (command.args or "").strip().lower()
     if status and status not in {s.value for s in RequestStatus}:
         await message.answer(t("staff-usage-requests"))
         return
-    text, markup = await _requests_screen(request_repo, content, t, status, None, None)
+    text, markup = await _requests_screen(
+        request_repo, content, t, status, None, None, settings.clinic_zone
+    )
     await message.answer(text, reply_markup=markup)
 
 
@@ -199,28 +238,38 @@ async def request(
     command: CommandObject,
     request_repo: RequestRepository,
     content: Content,
+    settings: Settings,
     t: Translator,
 ) -> None:
     argument = (command.args or "").strip().lstrip("№#")
-    if not argument.isdigit():
+    request_id = parse_id(argument)
+    if request_id is None:
         await message.answer(t("staff-usage-request"))
         return
-    found = await request_repo.get_request(int(argument))
+    found = await request_repo.get_request(request_id)
     if found is None:
-        await message.answer(t("staff-request-not-found", id=argument))
+        await message.answer(t("staff-request-not-found", id=str(request_id)))
         return
     events = await request_repo.request_events(found.id)
-    await message.answer(staff_views.request_detail(t, content.for_locale(t.locale), found, events))
+    await message.answer(
+        staff_views.request_detail(
+            t, content.for_locale(t.locale), found, events, settings.clinic_zone
+        )
+    )
 
 
 async def reviews(
-    message: Message, command: CommandObject, review_repo: ReviewRepository, t: Translator
+    message: Message,
+    command: CommandObject,
+    review_repo: ReviewRepository,
+    settings: Settings,
+    t: Translator,
 ) -> None:
     status = (command.args or "").strip().lower()
     if status and status not in {s.value for s in ReviewStatus}:
         await message.answer(t("staff-usage-reviews"))
         return
-    text, markup = await _reviews_screen(review_repo, t, status, None, None)
+    text, markup = await _reviews_screen(review_repo, t, status, None, None, settings.clinic_zone)
     await message.answer(text, reply_markup=markup)
 
 
@@ -231,16 +280,25 @@ async def page(
     request_repo: RequestRepository,
     review_repo: ReviewRepository,
     content: Content,
+    settings: Settings,
     t: Translator,
 ) -> None:
+    if not all(
+        value == 0 or valid_id(value) for value in (callback_data.before, callback_data.after)
+    ):
+        callback_answer.text = t("stale-button")
+        return
     before = callback_data.before or None
     after = callback_data.after or None
     status = callback_data.status
+    zone = settings.clinic_zone
     try:
         if callback_data.table == REQUESTS:
-            text, markup = await _requests_screen(request_repo, content, t, status, before, after)
+            text, markup = await _requests_screen(
+                request_repo, content, t, status, before, after, zone
+            )
         else:
-            text, markup = await _reviews_screen(review_repo, t, status, before, after)
+            text, markup = await _reviews_screen(review_repo, t, status, before, after, zone)
     except ValueError:
         callback_answer.text = t("stale-button")
         return
@@ -253,8 +311,14 @@ async def moderate(
     callback_answer: CallbackAnswer,
     review_repo: ReviewRepository,
     audit_repo: AuditRepository,
+    settings: Settings,
     t: Translator,
 ) -> None:
+    if not valid_id(callback_data.review) or not (
+        callback_data.anchor == 0 or valid_id(callback_data.anchor)
+    ):
+        callback_answer.text = t("stale-button")
+        return
     review = await moderate_review(
         review_repo,
         audit_repo,
@@ -266,7 +330,12 @@ async def moderate(
         callback_answer.text = t("stale-button")
         return
     text, markup = await _reviews_screen(
-        review_repo, t, callback_data.list_status, callback_data.anchor or None, None
+        review_repo,
+        t,
+        callback_data.list_status,
+        callback_data.anchor or None,
+        None,
+        settings.clinic_zone,
     )
     await show(callback, text, markup)
     callback_answer.text = t(f"review-status-{review.status.value}")
@@ -281,7 +350,7 @@ async def stats(
     t: Translator,
 ) -> None:
     argument = (command.args or "7").strip()
-    if not argument.isdigit() or not 1 <= int(argument) <= 3650:
+    if not (argument.isascii() and argument.isdecimal()) or not 1 <= int(argument) <= 3650:
         await message.answer(t("staff-usage-stats"))
         return
     days = int(argument)
@@ -297,22 +366,35 @@ async def export(
     review_repo: ReviewRepository,
     audit_repo: AuditRepository,
     content: Content,
+    settings: Settings,
     clock: Clock,
     t: Translator,
 ) -> None:
     words = (command.args or "").split()
     now = clock()
+    zone = settings.clinic_zone
+    today = to_clinic(now, zone).date()
     try:
         kind = words[0].lower()
-        start = _parse_day(words[1]) if len(words) > 1 else datetime(2000, 1, 1, tzinfo=UTC)
-        end = (
-            _parse_day(words[2]) + timedelta(days=1) if len(words) > 2 else now + timedelta(days=1)
-        )
+        first = _parse_day(words[1]) if len(words) > 1 else FIRST_EXPORT_DAY
+        last = _parse_day(words[2]) if len(words) > 2 else min(today, LAST_EXPORT_DAY)
     except (IndexError, ValueError):
         kind = ""
-    if kind not in {"requests", "reviews"}:
+    if kind not in {"requests", "reviews"} or len(words) > 3:
         await message.answer(t("staff-usage-export"))
         return
+    if first > last:
+        await message.answer(
+            t(
+                "staff-export-bad-range",
+                first=FIRST_EXPORT_DAY.isoformat(),
+                last=LAST_EXPORT_DAY.isoformat(),
+            )
+        )
+        return
+    # Days are the clinic's: the period runs from the start of the first to the end of the last.
+    start = _day_start(first, zone)
+    end = _day_start(last + timedelta(days=1), zone)
     local = content.for_locale(t.locale)
 
     def service_name(service_id: str | None) -> str:
@@ -336,15 +418,19 @@ async def export(
             start=start,
             end=end,
             folder=Path(folder),
-            file_date=now.date(),
+            file_date=today,
+            zone=zone,
             service_name=service_name,
             deliver=send,
             staff=_staff(message),
         )
 
 
-async def audit(message: Message, audit_repo: AuditRepository, t: Translator) -> None:
-    await message.answer(staff_views.audit(t, await audit_repo.latest_audit(20)))
+async def audit(
+    message: Message, audit_repo: AuditRepository, settings: Settings, t: Translator
+) -> None:
+    entries = await audit_repo.latest_audit(20)
+    await message.answer(staff_views.audit(t, entries, settings.clinic_zone))
 
 
 async def outbox(message: Message, outbox_repo: OutboxRepository, t: Translator) -> None:

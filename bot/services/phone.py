@@ -65,6 +65,4 @@ def display_phone(stored: str, region: str = DEFAULT_REGION) -> str:
         return stored
     if not phonenumbers.is_possible_number(number):
         return stored
-    return str(
-        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    )
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL))

@@ -8,7 +8,7 @@ to that patient; the copying itself is a port the Telegram side implements.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -32,32 +32,37 @@ async def relay_to_managers(
     patient_name: str,
     chat_id: int,
     message_id: int,
-    text: str,
+    texts: Sequence[str],
     with_media: bool,
     managers: ManagerChat,
     wake: Wake,
 ) -> None:
-    """Queue a patient's message for the manager chat.
+    """Queue a patient's message for the manager chat, in as many parts as it takes.
 
-    `text` is the rendered relay text (or, for media, the caption of the copy): media are
-    copied from the patient's chat when the sender delivers the row.
+    `texts` are the rendered parts, each within Telegram's limits; for media the first is the
+    caption of the copy (media are copied from the patient's chat when the sender delivers the
+    row) and the rest follow as text. Every part is threaded under the patient's card.
     """
-    await outbox_repo.enqueue(
-        OutboxMessage(
-            kind="relay",
-            ref_id=message_id,
-            chat_id=managers.chat_id,
-            thread_id=managers.thread_id,
-            text=text,
-            patient_id=patient_id,
-            thread_under_patient=True,
-            copy_chat_id=chat_id if with_media else None,
-            copy_message_id=message_id if with_media else None,
-            patient_name=patient_name,
+    if not texts:
+        raise ValueError("a relayed message has at least one part")
+    for index, text in enumerate(texts):
+        copied = with_media and index == 0
+        await outbox_repo.enqueue(
+            OutboxMessage(
+                kind="relay",
+                ref_id=message_id,
+                chat_id=managers.chat_id,
+                thread_id=managers.thread_id,
+                text=text,
+                patient_id=patient_id,
+                thread_under_patient=True,
+                copy_chat_id=chat_id if copied else None,
+                copy_message_id=message_id if copied else None,
+                patient_name=patient_name,
+            )
         )
-    )
     wake()
-    logger.info("Patient message queued for the manager chat")
+    logger.info("Patient message queued for the manager chat in %d part(s)", len(texts))
 
 
 async def patient_of(

@@ -167,6 +167,8 @@ reviews-summary = ⭐ <b>{ $average } out of 5</b> from { $count ->
        *[other] { $count } ratings
     }
 reviews-page = <i>Page { $page } of { $pages }</i>
+review-written-in-ru = 🇷🇺 in Russian
+review-written-in-en = 🇬🇧 in English
 reviews-newer = ◀️ Newer
 reviews-older = Older ▶️
 
@@ -228,6 +230,11 @@ relay-from-patient =
     { $text }
 relay-from-patient-media = 💬 <b>Message from patient</b> { $patient }
 relay-truncated = (message shortened)
+relay-header = 💬 <b>Message from patient</b> { $patient }:
+relay-header-part = 💬 <b>Message from patient</b> { $patient } (part { $part } of { $parts }):
+relay-header-media = 💬 <b>Message from patient</b> { $patient }
+relay-anonymous-admin = Clinic administrator
+staff-export-bad-range = Bad period: dates must lie between { $first } and { $last }, the first not after the second.
 relay-passed-on = ✉️ Your message has been passed on to a clinic manager. The answer will come to this chat.
 relay-delivered = ✅ Delivered to the patient.
 relay-failed-blocked = ❌ Not delivered: the patient has blocked the bot.

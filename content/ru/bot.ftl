@@ -171,6 +171,8 @@ reviews-summary = ⭐ <b>{ $average } из 5</b> — { $count ->
        *[many] { $count } оценок
     }
 reviews-page = <i>Страница { $page } из { $pages }</i>
+review-written-in-ru = 🇷🇺 отзыв на русском
+review-written-in-en = 🇬🇧 отзыв на английском
 reviews-newer = ◀️ Новее
 reviews-older = Старше ▶️
 
@@ -232,6 +234,11 @@ relay-from-patient =
     { $text }
 relay-from-patient-media = 💬 <b>Сообщение от пациента</b> { $patient }
 relay-truncated = (сообщение обрезано)
+relay-header = 💬 <b>Сообщение от пациента</b> { $patient }:
+relay-header-part = 💬 <b>Сообщение от пациента</b> { $patient } (часть { $part } из { $parts }):
+relay-header-media = 💬 <b>Сообщение от пациента</b> { $patient }
+relay-anonymous-admin = Администратор клиники
+staff-export-bad-range = Неверный период: даты должны быть между { $first } и { $last }, и первая — не позже второй.
 relay-passed-on = ✉️ Передали ваше сообщение менеджеру клиники. Ответ придёт в этот чат.
 relay-delivered = ✅ Доставлено пациенту.
 relay-failed-blocked = ❌ Не доставлено: пациент заблокировал бота.

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from bot.preview.emulator.entities import utf16_len
+from bot.preview.emulator.methods_chats import _ADMINISTRATOR_RIGHTS, _RESTRICTED_RIGHTS
 from bot.preview.emulator.observe import Observation
 from bot.preview.emulator.state import (
     CallbackRecord,
@@ -19,6 +20,30 @@ from bot.preview.emulator.state import (
     JSONDict,
     Topic,
 )
+
+#: The user Telegram puts in `from` of a message an anonymous group admin sends.
+GROUP_ANONYMOUS_BOT: JSONDict = {
+    "id": 1087968824,
+    "is_bot": True,
+    "first_name": "Group",
+    "username": "GroupAnonymousBot",
+}
+
+
+def _chat_member(user: JSONDict, status: str) -> JSONDict:
+    """A Bot API ``ChatMember`` of `status`, with the fields its type requires."""
+    member: JSONDict = {"status": status, "user": user}
+    if status == "creator":
+        member["is_anonymous"] = False
+    elif status == "administrator":
+        member.update(_ADMINISTRATOR_RIGHTS)
+    elif status == "restricted":
+        member.update(is_member=True, until_date=0, **_RESTRICTED_RIGHTS)
+    elif status == "kicked":
+        member["until_date"] = 0
+    elif status not in ("member", "left"):
+        raise ValueError(f"unknown chat member status {status!r}")
+    return member
 
 
 class UserActions(Observation):
@@ -268,3 +293,55 @@ class UserActions(Observation):
         )
         self.send_update({"message": message})
         return message
+
+    # ------------------------------------------------------------------ additions
+
+    def send_as_anonymous_admin(
+        self,
+        chat: FakeChat,
+        text: str,
+        *,
+        reply_to_message_id: int | None = None,
+        author_signature: str | None = None,
+    ) -> JSONDict:
+        """An admin of `chat` who writes anonymously: `from` is GroupAnonymousBot and
+        `sender_chat` the group itself, as Telegram sends it."""
+        if chat.type == "private":
+            raise ValueError("only groups have anonymous admins")
+        reply: JSONDict | None = None
+        if reply_to_message_id is not None:
+            reply = self._messages.get(chat.id, {}).get(reply_to_message_id)
+            if reply is None:
+                raise AssertionError(f"no message {reply_to_message_id} in chat {chat.id}")
+        thread_id = reply.get("message_thread_id") if reply is not None else None
+        content: JSONDict = {"text": text, "sender_chat": chat.to_dict()}
+        if author_signature:
+            content["author_signature"] = author_signature
+        message = self._put_message(
+            chat,
+            dict(GROUP_ANONYMOUS_BOT),
+            content,
+            thread_id=int(thread_id) if thread_id is not None else None,
+            reply=reply,
+        )
+        self.send_update({"message": message})
+        return message
+
+    def change_membership(
+        self, chat: FakeChat, user: FakeUser, status: str, *, by: FakeUser | None = None
+    ) -> JSONDict:
+        """`user` joins, leaves, is promoted or removed from `chat` (status as getChatMember
+        answers it from now on); the bot gets a ``chat_member`` update, as Telegram sends to
+        an administrator bot that asked for them in allowed_updates."""
+        old = self.chat_members.get((chat.id, user.id), "left")
+        self.chat_members[(chat.id, user.id)] = status
+        user_dict = user.to_dict()
+        update: JSONDict = {
+            "chat": chat.to_dict(),
+            "from": (by or user).to_dict(),
+            "date": int(time.time()),
+            "old_chat_member": _chat_member(user_dict, old),
+            "new_chat_member": _chat_member(user_dict, status),
+        }
+        self.send_update({"chat_member": update})
+        return update
