@@ -53,7 +53,7 @@ from bot.services.forms import (
     single_line,
 )
 from bot.services.phone import normalize_phone
-from bot.services.requests import latest_contact, submit_request
+from bot.services.requests import latest_contact, new_form_token, submit_request
 from bot.settings import Settings
 from bot.states import BookingForm
 from storage.models import NewRequest, RequestStatus
@@ -223,6 +223,8 @@ async def _start(
 ) -> None:
     had_form = await state.get_state() is not None
     await state.clear()
+    # The form's own id: however often its Confirm is pressed, one request is stored.
+    await state.update_data(form_token=new_form_token())
     intro = t("book-intro")
     if had_form:
         intro = t("form-cancelled") + "\n\n" + intro
@@ -579,6 +581,7 @@ async def confirm(
         render_card=card,
         managers=managers(settings),
         wake=outbox.wake,
+        form_token=data.get("form_token"),
     )
     await state.clear()
     await remove_buttons(callback)
