@@ -7,9 +7,17 @@ import re
 from typing import Any
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
-from tests.conftest import MANAGER_CHAT_ID, RunningBot
+from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import outbox_drained, patient
-from tests.test_e2e_managers import book, linked, managers
+from tests.test_e2e_managers import (
+    answer_of,
+    book,
+    button_data,
+    linked,
+    managers,
+    running,
+    staff_member,
+)
 
 TEXT_LIMIT = 4096
 
@@ -75,3 +83,140 @@ async def test_long_patient_messages_reach_the_managers_whole(
         assert not any("пошло не так" in answer for answer in answers)
     # Messages of the last two sizes cannot fit in one: they were split.
     assert len(parts) >= 2
+
+
+# --------------------------------------------------------------------------- anonymous admins
+
+
+async def test_an_anonymous_admins_reply_reaches_the_patient(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    group = managers(telegram)
+    anna = await patient(telegram, 801, "Анна")
+    card = await book(telegram, clinic, anna, "Анна")
+
+    since = telegram.mark()
+    sent = telegram.send_as_anonymous_admin(
+        group, "Анна, ждём вас в 15:00", reply_to_message_id=card["message_id"]
+    )
+    confirmation = await telegram.wait_for_message(MANAGER_CHAT_ID, "Доставлено", since=since)
+    assert confirmation["reply_to_message"]["message_id"] == sent["message_id"]
+    copy = await telegram.wait_for_call(
+        "copyMessage", lambda c: c.params.get("chat_id") == anna.id, since=since
+    )
+    assert copy.ok and copy.params["message_id"] == sent["message_id"]
+    assert telegram.chat_messages(anna.id)[-1]["text"] == "Анна, ждём вас в 15:00"
+    # No individual's membership was asked for: writing as the chat is for its admins only.
+    assert [c for c in telegram.calls[since:] if c.method == "getChatMember"] == []
+
+    # Anonymous in another group, the same GroupAnonymousBot is nobody to the clinic.
+    other = telegram.group(-1009999, "Someone else's group")
+    since = telegram.mark()
+    telegram.send_as_anonymous_admin(other, "Привет")
+    await telegram.wait_idle()
+    assert [c for c in telegram.calls[since:] if c.method == "copyMessage"] == []
+
+
+# --------------------------------------------------------------------------- bad staff input
+
+ADMIN_ID = 900
+
+
+async def test_bad_staff_arguments_get_the_usage_answer(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    async with running(make_settings(admin_ids=(ADMIN_ID,)), telegram):
+        admin = await patient(telegram, ADMIN_ID, "Главврач")
+        for command, usage in (
+            ("/request 99999999999999999999", "Использование: /request"),
+            ("/request ²", "Использование: /request"),
+            ("/request ١٢", "Использование: /request"),  # Arabic-Indic digits
+            ("/request 0", "Использование: /request"),
+            ("/stats ²", "Использование: /stats"),
+            ("/stats 99999999999999999999", "Использование: /stats"),
+            ("/export requests 0001-01-01 9999-12-31", "Использование: /export"),
+            ("/export requests 2026-01-01 9999-12-31", "Использование: /export"),
+            ("/export requests 2026-02-01 2026-01-01", "Неверный период"),
+        ):
+            since = telegram.mark()
+            telegram.send_text(admin, command)
+            await telegram.wait_for_message(admin.id, usage, since=since)
+            errors = [
+                m.get("text", "")
+                for m in telegram.chat_messages(admin.id)
+                if "пошло не так" in m.get("text", "")
+            ]
+            assert errors == [], command
+
+
+async def test_forged_ids_in_buttons_are_refused(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    async with running(make_settings(admin_ids=(ADMIN_ID,)), telegram) as clinic:
+        group = managers(telegram)
+        maria = staff_member(telegram, 901, "Мария")
+        anna = await patient(telegram, 801, "Анна")
+        boris = await patient(telegram, 802, "Борис")
+        card_a = await book(telegram, clinic, anna, "Анна")
+        await book(telegram, clinic, boris, "Борис")
+        stale = "кнопка уже неактивна"
+
+        for data in (
+            "st:99999999999999999999:taken:new",  # no such id can exist
+            "st:2:taken:new",  # Boris's request, pressed on Anna's card
+        ):
+            since = telegram.mark()
+            query = telegram.press(maria, card_a, data, chat=group)
+            assert stale in (await answer_of(telegram, query, since))["text"], data
+        for request_id in (1, 2):
+            request = await clinic.storage.requests.get_request(request_id)
+            assert request is not None and request.status.value == "new"
+        assert await clinic.storage.requests.request_events(2) == []
+
+        admin = await patient(telegram, ADMIN_ID, "Главврач")
+        since = telegram.mark()
+        telegram.send_text(admin, "/requests")
+        listing = await telegram.wait_for_message(admin.id, "Заявки: все", since=since)
+        for data in (
+            "sp:rq::99999999999999999999:0",
+            "sp:rq::0:99999999999999999999",
+            "sm:99999999999999999999:published::0",
+        ):
+            since = telegram.mark()
+            query = telegram.press(admin, listing, data)
+            assert stale in (await answer_of(telegram, query, since))["text"], data
+
+
+# --------------------------------------------------------------------------- membership
+
+
+async def test_a_member_removed_from_the_manager_chat_loses_access_at_once(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    group = managers(telegram)
+    maria = staff_member(telegram, 901, "Мария")
+    anna = await patient(telegram, 801, "Анна")
+    card = await book(telegram, clinic, anna, "Анна")
+
+    since = telegram.mark()
+    query = telegram.press(maria, card, button_data(telegram, card, "🙋 Взять"), chat=group)
+    assert "взята в работу" in (await answer_of(telegram, query, since))["text"]
+
+    telegram.change_membership(group, maria, "left")
+    await telegram.wait_idle()
+    card = telegram.chat_messages(MANAGER_CHAT_ID)[0]
+    since = telegram.mark()
+    query = telegram.press(maria, card, button_data(telegram, card, "📞 Позвонили"), chat=group)
+    assert "только сотрудники" in (await answer_of(telegram, query, since))["text"]
+    request = await clinic.storage.requests.get_request(1)
+    assert request is not None and request.status.value == "taken"
+
+    # Added back, she is staff again straight away.
+    telegram.change_membership(group, maria, "member")
+    await telegram.wait_idle()
+    since = telegram.mark()
+    query = telegram.press(maria, card, button_data(telegram, card, "📞 Позвонили"), chat=group)
+    assert "позвонили" in (await answer_of(telegram, query, since))["text"]
+    # The bot asked Telegram for the updates that carry such changes.
+    polls = [c for c in telegram.calls if c.method == "getUpdates"]
+    assert "chat_member" in polls[-1].params.get("allowed_updates", [])
