@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
+from bot.services.clinic_time import format_moment
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
-from tests.e2e import outbox_drained, patient
+from tests.e2e import outbox_drained, patient, press, say, tap
 from tests.test_e2e_managers import (
     answer_of,
     book,
@@ -220,3 +224,93 @@ async def test_a_member_removed_from_the_manager_chat_loses_access_at_once(
     # The bot asked Telegram for the updates that carry such changes.
     polls = [c for c in telegram.calls if c.method == "getUpdates"]
     assert "chat_member" in polls[-1].params.get("allowed_updates", [])
+
+
+# --------------------------------------------------------------------------- what managers read
+
+
+async def test_managers_read_clinic_time_readable_phones_and_a_dash_for_no_complaint(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    zone = ZoneInfo("Asia/Yekaterinburg")  # UTC+5: no hour of it reads as UTC
+    settings = make_settings(admin_ids=(ADMIN_ID,), clinic_timezone=zone.key)
+    async with running(settings, telegram) as clinic:
+        group = managers(telegram)
+        maria = staff_member(telegram, 901, "Мария")
+        anna = await patient(telegram, 801, "Анна")
+        card = await book(telegram, clinic, anna, "Анна")  # the complaint is skipped
+        request = await clinic.storage.requests.get_request(1)
+        assert request is not None
+        created = format_moment(request.created_at, zone, "ru")
+        in_utc = format_moment(request.created_at, ZoneInfo("UTC"), "ru")
+
+        since = telegram.mark()
+        telegram.press(maria, card, button_data(telegram, card, "🙋 Взять"), chat=group)
+        edited = await telegram.wait_for_message(MANAGER_CHAT_ID, "Статус:", since=since)
+        [event] = await clinic.storage.requests.request_events(1)
+        assert f"Мария Менеджер, {format_moment(event.at, zone, 'ru')}" in edited["text"]
+
+        admin = await patient(telegram, ADMIN_ID, "Главврач")
+        detail = await _answer(telegram, admin, "/request 1", "Заявка № 1")
+        assert f"от {created}" in detail
+        assert in_utc not in detail
+        assert "Телефон: +7 916 000-00-01" in detail
+        assert "Жалобы: —" in detail
+        assert "(удалено)" not in detail
+        assert f"{format_moment(event.at, zone, 'ru')} — взята в работу" in detail
+
+        listing = await _answer(telegram, admin, "/requests", "Заявки: все")
+        assert f"№ 1</b> · {created}" in listing or f"№ 1 · {created}" in listing
+        assert "+7 916 000-00-01" in listing
+
+        audit = await _answer(telegram, admin, "/audit", "Журнал")
+        [entry] = [e for e in await clinic.storage.audit.latest_audit(20) if e.staff_id == 901]
+        assert format_moment(entry.at, zone, "ru") in audit
+
+        mine = await _answer(telegram, anna, "/mydata", "Какие ваши данные")
+        assert "Жалобы: —" in mine
+        assert "(удалено)" not in mine
+
+
+async def _answer(telegram: FakeTelegramServer, user: FakeUser, text: str, expect: str) -> str:
+    since = telegram.mark()
+    telegram.send_text(user, text)
+    return str((await telegram.wait_for_message(user.id, expect, since=since))["text"])
+
+
+async def test_a_patient_question_is_threaded_under_the_request_not_the_review(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    managers(telegram)
+    anna = await patient(telegram, 801, "Анна")
+    card = await book(telegram, clinic, anna, "Анна")
+    await tap(telegram, anna, "✍️ Оставить отзыв", "Выберите от 1 до 5")
+    await press(telegram, anna, "⭐⭐⭐⭐⭐", "Расскажите")
+    await say(telegram, anna, "Спасибо доктору", "Как подписать")
+    since = telegram.mark()
+    telegram.press_button(anna, "Подписать")
+    review = await telegram.wait_for_message(MANAGER_CHAT_ID, "Новый отзыв", since=since)
+    await linked(clinic, review)
+
+    [question] = await _relayed(telegram, clinic, anna, "Когда будут результаты?")
+    assert question["reply_to_message"]["message_id"] == card["message_id"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bot/handlers/booking.py (not this area) still builds the card with "
+    "views.request_card; it should call staff_views.request_card(..., settings.clinic_zone)",
+)
+async def test_the_request_card_shows_clinic_time_and_a_readable_phone(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    zone = ZoneInfo("Asia/Yekaterinburg")
+    async with running(make_settings(clinic_timezone=zone.key), telegram) as clinic:
+        managers(telegram)
+        anna = await patient(telegram, 801, "Анна")
+        card = await book(telegram, clinic, anna, "Анна")
+        request = await clinic.storage.requests.get_request(1)
+        assert request is not None
+        assert "Телефон: +7 916 000-00-01" in card["text"]
+        assert format_moment(request.consented_at, zone, "ru") in card["text"]
+        assert "UTC" not in card["text"]
