@@ -26,7 +26,7 @@ from bot.fsm import RepositoryStorage
 from bot.handlers import build_routers
 from bot.i18n import Translations, load_translations
 from bot.metrics import Metrics, MetricsMiddleware
-from bot.middlewares import CallbackAnswers, LocaleMiddleware
+from bot.middlewares import CallbackAnswers, LocaleMiddleware, UpdatesInFlight
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.pacing import SendPacingMiddleware
 from bot.retry import RetryAfterMiddleware
@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE_SECONDS = 10.0
+"""How long a stop waits for the updates being handled to finish (their answers sent, their
+rows written) before the outbox, the connection to Telegram and the database close."""
 
 
 def create_bot(settings: Settings, *, pacing: SendPacingMiddleware | None = None) -> Bot:
@@ -92,7 +96,24 @@ async def _on_startup(
     logger.info("Bot started")
 
 
-async def _on_shutdown(outbox: OutboxSender, retention: RetentionTask) -> None:
+async def finish_updates(updates_in_flight: UpdatesInFlight) -> None:
+    """Wait, within the grace period, for the updates being handled; no new ones come now."""
+    if updates_in_flight.running:
+        logger.info("Stopping: waiting for %d update(s) being handled", updates_in_flight.running)
+    if not await updates_in_flight.wait_idle(SHUTDOWN_GRACE_SECONDS):
+        logger.warning(
+            "Stopping with %d update(s) still being handled after %.0f s",
+            updates_in_flight.running,
+            SHUTDOWN_GRACE_SECONDS,
+        )
+
+
+async def _on_shutdown(
+    outbox: OutboxSender, retention: RetentionTask, updates_in_flight: UpdatesInFlight
+) -> None:
+    # Polling has stopped taking updates (a webhook's server has stopped listening); the
+    # ones being handled finish first: they answer patients and queue cards.
+    await finish_updates(updates_in_flight)
     await outbox.stop()
     await retention.stop()
     logger.info("Bot stopped")
@@ -141,6 +162,7 @@ def create_dispatcher(
         alert=alert,
         on_error=(lambda code: metrics.send_errors.labels(code=code).inc()) if metrics else None,
     )
+    updates_in_flight = UpdatesInFlight()
     # One update at a time per chat and user: a double tap on "Confirm" sees the
     # finished form instead of racing it (across instances with Redis).
     isolation: BaseEventIsolation = SimpleEventIsolation()
@@ -162,8 +184,11 @@ def create_dispatcher(
         outbox=outbox,
         staff=StaffDirectory(settings),
         retention=RetentionTask(storage.patients, settings.retention_days, clock=clock),
+        updates_in_flight=updates_in_flight,
     )
     dispatcher.workflow_data.update(storage.workflow_data())
+    # Outermost: counts every update from start to end, so that a stop waits for it.
+    dispatcher.update.outer_middleware(updates_in_flight)
     if metrics is not None:
         dispatcher.update.outer_middleware(MetricsMiddleware(metrics))
     dispatcher.update.outer_middleware(LocaleMiddleware())
@@ -276,6 +301,13 @@ class Application:
             )
             await self._stopping.wait()
         finally:
+            # aiogram's webhook handler closes the bot's session among the server's shutdown
+            # hooks, before the dispatcher's: no new update is taken, and the ones being
+            # handled (in the background) finish and the outbox stops, before that.
+            for site in list(runner.sites):
+                await site.stop()
+            await finish_updates(self.dispatcher["updates_in_flight"])
+            await self.dispatcher["outbox"].stop()
             await runner.cleanup()
 
     async def _serve(self, app: web.Application, port: int) -> web.AppRunner:

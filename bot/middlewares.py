@@ -1,4 +1,5 @@
-"""Middlewares: the user's language for every update, bans, and answers to button presses.
+"""Middlewares: the user's language for every update, bans, answers to button presses, and
+the count of updates being handled (for a stop that waits for them).
 
 Like handlers, they take their services from the workflow data (`patient_repo`,
 `translations`), so one dispatcher's middlewares never hold another's objects.
@@ -6,6 +7,7 @@ Like handlers, they take their services from the workflow data (`patient_repo`,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,6 +22,49 @@ from storage.repositories import PatientRepository
 
 FORM_COMMANDS = frozenset({"/book", "/review"})
 FORM_BUTTONS = ("menu-book", "menu-review")
+
+
+class UpdatesInFlight(BaseMiddleware):
+    """Counts the updates being handled, so that a stop can wait for them to finish.
+
+    aiogram handles each polled update in a task of its own and does not wait for those
+    tasks when polling stops; a webhook's updates are handled in the background too.
+    Registered as the outermost update middleware, it sees every update from start to end.
+    """
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        self._running += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109 - a grace period
+        """Until no update is being handled, at most `timeout` seconds; False if some still are."""
+        # An update whose task was created just before the stop starts running first.
+        await asyncio.sleep(0)
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
 
 class LocaleMiddleware(BaseMiddleware):

@@ -168,9 +168,18 @@ def review_card(t: Translator, review_id: int, review: NewReview, patient: str) 
 
 
 def _review_entry(t: Translator, review: Review) -> str:
+    """A review as written (never translated), marked with the language it was written in."""
     author = html.quote(review.author) if review.author else t("review-anonymous")
-    header = f"{'⭐' * review.rating} <b>{author}</b>"
+    header = f"{'⭐' * review.rating} <b>{author}</b> · <i>{review_language(t, review.locale)}</i>"
     return f"{header}\n{html.quote(review.text)}" if review.text else header
+
+
+def review_language(t: Translator, locale: str) -> str:
+    """ "🇷🇺 in Russian", in the reader's language; an unknown code is shown as it is."""
+    try:
+        return t(f"review-written-in-{locale}")
+    except KeyError:
+        return html.quote(locale)
 
 
 def reviews_page(

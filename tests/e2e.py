@@ -74,3 +74,34 @@ async def outbox_drained(outbox: OutboxRepository, timeout: float = 5.0) -> None
     while await outbox.pending_outbox_count():
         assert asyncio.get_running_loop().time() < deadline, "the outbox did not drain"
         await asyncio.sleep(0.02)
+
+
+SAVED_DETAILS_OFFERS = ("Записать вас как", "Book as")
+NAME_QUESTIONS = ("Как вас зовут?", "What is your name?")
+
+
+async def choose_service_and_type_name(
+    server: FakeTelegramServer, user: FakeUser, service: str, timeout: float = 5.0
+) -> dict[str, Any]:
+    """Press a service button and get to the name question; a returning patient, who is
+    offered the saved name and phone first, taps "Change"."""
+    start = server.mark()
+    server.press_button(user, service)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        for index, call in enumerate(server.calls[start:], start):
+            message = call.message
+            if not call.ok or message is None or message["chat"]["id"] != user.id:
+                continue
+            text = str(message.get("text", ""))
+            if any(question in text for question in NAME_QUESTIONS):
+                return message
+            if any(offer in text for offer in SAVED_DETAILS_OFFERS):
+                start = index + 1
+                russian = SAVED_DETAILS_OFFERS[0] in text
+                server.press_button(user, "✏️ Изменить" if russian else "✏️ Change")
+                break
+        else:
+            start = len(server.calls)
+        assert asyncio.get_running_loop().time() < deadline, "no name question"
+        await asyncio.sleep(0.02)

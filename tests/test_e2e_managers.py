@@ -12,7 +12,7 @@ from bot.preview.emulator import ApiCall, FakeChat, FakeTelegramServer, FakeUser
 from bot.settings import Settings
 from storage.models import RequestStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
-from tests.e2e import patient, press, say, tap
+from tests.e2e import choose_service_and_type_name, patient, press, say, tap
 
 STATUS_BUTTONS = [
     "🙋 Взять",
@@ -63,7 +63,7 @@ async def book(
     """The patient books a consultation; returns the card as it arrived in the manager chat,
     once the bot has linked it to the patient (so that replies to it are understood)."""
     await tap(telegram, user, "📝 Записаться на консультацию", "Какая услуга")
-    await press(telegram, user, "Массаж стопы", "Как вас зовут?")
+    await choose_service_and_type_name(telegram, user, "Массаж стопы")
     await say(telegram, user, name, "Ваш телефон")
     await say(telegram, user, "+7 916 000-00-01", "Когда вам удобно")
     since = telegram.mark()

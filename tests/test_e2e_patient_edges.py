@@ -9,6 +9,7 @@ import pytest
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
 from bot.services.forms import CONSENT_VERSION
+from storage.models import ReviewStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import patient, press, say, tap
 
@@ -306,3 +307,33 @@ async def test_consent_text_uses_the_retention_setting(
         assert stored.consent_version == "2026-12-04"
     finally:
         await running.stop()
+
+
+# --- 6. published reviews say which language they were written in ----------------------------
+
+
+async def test_published_reviews_are_marked_with_their_language(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    john = await patient(telegram, 2201, "John", language_code="en")
+    await tap(telegram, john, "✍️ Leave a review", "from 1 to 5")
+    await press(telegram, john, "⭐⭐⭐⭐", "Tell us")
+    await say(telegram, john, "Friendly staff, helpful doctor", "How should we sign")
+    await press(telegram, john, "✍️ Sign as John", "Thank you")
+    mine = [r for r in await clinic.storage.reviews.list_reviews(None) if r.user_id == john.id]
+    assert [r.locale for r in mine] == ["en"]
+    await clinic.storage.reviews.set_review_status(mine[0].id, ReviewStatus.PUBLISHED)
+
+    olga = await patient(telegram, 2202, "Ольга", language_code="ru")
+    in_russian = await tap(telegram, olga, "⭐ Отзывы", "из 5")
+    entries = in_russian["text"].split("\n\n")
+    johns = next(entry for entry in entries if "Friendly staff" in entry)
+    svetas = next(entry for entry in entries if "Света" in entry)
+    # Shown as written, with the language named in the reader's own language.
+    assert "🇬🇧 отзыв на английском" in johns
+    assert "🇷🇺 отзыв на русском" in svetas
+
+    in_english = await tap(telegram, john, "⭐ Reviews", "out of 5")
+    assert "🇬🇧 in English" in in_english["text"]
+    assert "Света" in in_english["text"]
+    assert "🇷🇺 in Russian" in in_english["text"]

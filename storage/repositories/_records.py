@@ -48,6 +48,7 @@ def review_of(row: Row[Any]) -> Review:
         text=row.text,
         status=ReviewStatus(row.status),
         created_at=row.created_at,
+        locale=row.locale,
     )
 
 
