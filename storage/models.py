@@ -74,7 +74,6 @@ class Review:
     status: ReviewStatus
     created_at: datetime
     locale: str  # the language it was written in
-    locale: str  # the language it was written in
 
 
 @dataclass(frozen=True, slots=True)

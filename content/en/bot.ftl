@@ -169,8 +169,6 @@ reviews-summary = ⭐ <b>{ $average } out of 5</b> from { $count ->
 reviews-page = <i>Page { $page } of { $pages }</i>
 review-written-in-ru = 🇷🇺 in Russian
 review-written-in-en = 🇬🇧 in English
-review-written-in-ru = 🇷🇺 in Russian
-review-written-in-en = 🇬🇧 in English
 reviews-newer = ◀️ Newer
 reviews-older = Older ▶️
 

@@ -173,8 +173,6 @@ reviews-summary = ⭐ <b>{ $average } из 5</b> — { $count ->
 reviews-page = <i>Страница { $page } из { $pages }</i>
 review-written-in-ru = 🇷🇺 отзыв на русском
 review-written-in-en = 🇬🇧 отзыв на английском
-review-written-in-ru = 🇷🇺 отзыв на русском
-review-written-in-en = 🇬🇧 отзыв на английском
 reviews-newer = ◀️ Новее
 reviews-older = Старше ▶️
 
