@@ -17,6 +17,7 @@ from storage.models import (
     AuditEntry,
     ConsultationRequest,
     NewRequest,
+    OutboxRow,
     PersonalData,
     RequestEvent,
     RequestStatus,
@@ -389,3 +390,21 @@ def relay_media(t: Translator, patient: str, caption: str | None) -> tuple[str, 
     if telegram_length(together) <= TELEGRAM_CAPTION_LIMIT:
         return together, []
     return header, relay_messages(t, patient, caption)
+
+
+def outbox_status(t: Translator, count: int, rows: Sequence[OutboxRow], zone: ZoneInfo) -> str:
+    """What `/outbox` shows: how many messages wait, since when (clinic time), and why."""
+    if count == 0:
+        return t("outbox-empty")
+    lines = [t("outbox-summary", count=count, oldest=_date(t, rows[0].created_at, zone))]
+    for row in rows:
+        lines.append(
+            t(
+                "outbox-row",
+                kind=row.kind,
+                ref=str(row.ref_id),
+                attempts=row.attempts,
+                error=html.quote(row.last_error) if row.last_error else t("outbox-no-error"),
+            )
+        )
+    return "\n".join(lines)

@@ -314,3 +314,24 @@ async def test_the_request_card_shows_clinic_time_and_a_readable_phone(
         assert "Телефон: +7 916 000-00-01" in card["text"]
         assert format_moment(request.consented_at, zone, "ru") in card["text"]
         assert "UTC" not in card["text"]
+
+
+async def test_a_long_caption_follows_the_photo_whole(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    managers(telegram)
+    anna = await patient(telegram, 801, "Анна")
+    card = await book(telegram, clinic, anna, "Анна")
+    caption = "Снимок & описание " * 56  # 1,008 characters, over 1,024 once escaped
+    before = _last_id(telegram, MANAGER_CHAT_ID)
+    since = telegram.mark()
+    telegram.send_photo(anna, caption)
+    await telegram.wait_for_message(anna.id, "Передали", since=since)
+    await outbox_drained(clinic.storage.outbox)
+    photo, *texts = [m for m in telegram.chat_messages(MANAGER_CHAT_ID) if m["message_id"] > before]
+    assert "photo" in photo and "Сообщение от пациента" in photo["caption"]
+    assert texts
+    received = "".join(_body(text) for text in texts)
+    assert re.sub(r"\s", "", received) == re.sub(r"\s", "", caption)
+    for message in (photo, *texts):
+        assert message["reply_to_message"]["message_id"] == card["message_id"]

@@ -25,7 +25,7 @@ from aiogram.types import (
 )
 from aiogram.utils.callback_answer import CallbackAnswer
 
-from bot import staff_views, views
+from bot import staff_views
 from bot.callbacks import StaffModerationCallback, StaffPageCallback
 from bot.clock import Clock
 from bot.content import Content
@@ -433,9 +433,11 @@ async def audit(
     await message.answer(staff_views.audit(t, entries, settings.clinic_zone))
 
 
-async def outbox(message: Message, outbox_repo: OutboxRepository, t: Translator) -> None:
+async def outbox(
+    message: Message, outbox_repo: OutboxRepository, settings: Settings, t: Translator
+) -> None:
     count, rows = await outbox_repo.outbox_overview(limit=10)
-    await message.answer(views.outbox_status(t, count, rows))
+    await message.answer(staff_views.outbox_status(t, count, rows, settings.clinic_zone))
 
 
 def build_router() -> Router:
