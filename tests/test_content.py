@@ -646,6 +646,42 @@ def test_rejects_bad_price(content_copy: Path, bad: str) -> None:
     assert "price_from" in str(error)
 
 
+def test_short_names_fit_a_phone_button(shipped: Content) -> None:
+    for locale in ("ru", "en"):
+        for service in shipped.locales[locale].services:
+            assert 1 <= len(service.short) <= 24, (locale, service.id)
+    assert shipped.locales["en"].service("cycle1") is not None
+    assert _short_name(shipped, "en", "cycle1") == "1st cycle (12 sessions)"
+    assert _short_name(shipped, "ru", "consult") == "Консультация врача"
+
+
+def _short_name(content: Content, locale: str, service_id: str) -> str:
+    service = content.locales[locale].service(service_id)
+    assert service is not None
+    return service.short
+
+
+def test_rejects_a_too_long_short_name(content_copy: Path) -> None:
+    path = content_copy / "ru" / "prices.toml"
+    line = _edit(
+        path,
+        'short = "Массаж стопы"',
+        'short = "Массаж стопы, очень длинно"',
+        after='id = "massage"',
+    )
+    error = _load_error(content_copy)
+    _assert_located(error, "ru/prices.toml", line)
+    assert "short" in str(error)
+
+
+def test_rejects_a_missing_short_name(content_copy: Path) -> None:
+    path = content_copy / "en" / "prices.toml"
+    _edit(path, 'short = "Foot massage"\n', "", after='id = "massage"')
+    error = _load_error(content_copy)
+    assert error.file == "en/prices.toml"
+    assert "short" in str(error)
+
+
 def test_rejects_price_differing_between_locales(content_copy: Path) -> None:
     path = content_copy / "en" / "prices.toml"
     line = _edit(path, "price_from = 6500", "price_from = 6600", after='id = "cycle1"')
