@@ -113,6 +113,14 @@ async def test_an_anonymous_admins_reply_reaches_the_patient(
     # No individual's membership was asked for: writing as the chat is for its admins only.
     assert [c for c in telegram.calls[since:] if c.method == "getChatMember"] == []
 
+    # An anonymous admin may ban too; the audit names the clinic, as no person is known.
+    since = telegram.mark()
+    telegram.send_as_anonymous_admin(group, "/ban", reply_to_message_id=card["message_id"])
+    await telegram.wait_for_message(MANAGER_CHAT_ID, "Пациент заблокирован", since=since)
+    [entry] = [e for e in await clinic.storage.audit.latest_audit(5) if e.action == "ban"]
+    assert (entry.staff_id, entry.staff_name) == (MANAGER_CHAT_ID, "Администратор клиники")
+    assert await clinic.storage.patients.is_banned(anna.id)
+
     # Anonymous in another group, the same GroupAnonymousBot is nobody to the clinic.
     other = telegram.group(-1009999, "Someone else's group")
     since = telegram.mark()
