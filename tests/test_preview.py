@@ -124,6 +124,23 @@ async def test_patient_talks_to_the_real_bot_over_the_page(http: aiohttp.ClientS
         await page.ws.close()
 
 
+async def test_empty_patient_chat_offers_start(http: aiohttp.ClientSession) -> None:
+    async with Preview() as preview:
+        async with http.get(preview.url) as response:
+            page_html = await response.text()
+        assert 'id="patient-start"' in page_html and ">Start</button>" in page_html
+        assert "type <code>/start</code> or tap Start" in page_html
+        async with http.get(preview.url + "static/app.js") as response:
+            script = await response.text()
+        # The button sends exactly what typing /start would.
+        assert 'send({ type: "send", chat: "patient", text: "/start" })' in script
+        page, state = await open_page(http, preview)
+        assert state["chats"]["patient"] == []
+        await page.send(type="send", chat="patient", text="/start")
+        await page.bot_message(RU_PATIENT, "Здравствуйте, Анна!")
+        await page.ws.close()
+
+
 async def test_a_second_page_gets_the_history_and_the_keyboard(
     http: aiohttp.ClientSession,
 ) -> None:

@@ -92,7 +92,15 @@ async def test_booking_and_the_managers_reply_in_the_browser(browser: Browser) -
                 await scope.get_by_role("button", name=button, exact=True).last.click()
                 await expect(latest).to_contain_text(answer)
 
-            await say("/start", "Здравствуйте, Анна!")
+            # An empty chat offers Telegram's Start button, which sends /start.
+            empty = page.locator("#patient-empty")
+            await expect(empty).to_be_visible()
+            await expect(empty).to_contain_text("/start")
+            await patient.get_by_role("button", name="Start", exact=True).click()
+            await expect(latest).to_contain_text("Здравствуйте, Анна!")
+            await expect(empty).to_be_hidden()
+            mine = patient.locator(".message.out").first
+            await expect(mine).to_contain_text("/start")
             await tap(keyboard, "💳 Цены", "от 6 500 ₽")
             book = patient.get_by_role("button", name=re.compile(r"^📝 Записаться: ")).nth(1)
             service = (await book.inner_text()).removeprefix("📝 Записаться: ")
@@ -109,7 +117,9 @@ async def test_booking_and_the_managers_reply_in_the_browser(browser: Browser) -
             await expect(keyboard.get_by_role("button", name="💳 Цены")).to_be_visible()
 
             card = manager.locator(".message.in", has_text="Заявка на консультацию № 1").first
-            await expect(card).to_contain_text(service)
+            # The button has the short name, the card the full one.
+            assert service == "1-й курс (12 сеансов)"
+            await expect(card).to_contain_text("Первый курс лечения (12 сеансов)")
             await expect(card).to_contain_text("Анна Петрова")
             await card.get_by_role("button", name="🙋 Взять", exact=True).click()
             await expect(card).to_contain_text("взята в работу")  # edited in place

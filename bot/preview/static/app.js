@@ -145,12 +145,19 @@
     }
     list.appendChild(fresh);
     list.scrollTop = list.scrollHeight;
+    if (pane === "patient") showStartWhenEmpty();
   }
 
   function remove(pane, messageId) {
     const old = lists[pane].querySelector(`.message[data-id="${messageId}"]`);
     if (old) old.remove();
     if (pane === "manager" && replyTo && replyTo.id === messageId) cancelReply();
+    showStartWhenEmpty();
+  }
+
+  // Like Telegram, an empty chat with a bot offers a Start button that sends /start.
+  function showStartWhenEmpty() {
+    $("patient-empty").hidden = lists.patient.children.length > 0;
   }
 
   function drawKeyboard(keyboard) {
@@ -190,6 +197,7 @@
       lists[pane].replaceChildren();
       for (const view of next.chats[pane]) upsert(pane, view);
     }
+    showStartWhenEmpty();
     drawKeyboard(next.keyboard);
     cancelReply();
     if (next.content_error) showError(next.content_error);
@@ -336,6 +344,10 @@
   });
 
   $("reply-cancel").addEventListener("click", cancelReply);
+
+  $("patient-start").addEventListener("click", () =>
+    send({ type: "send", chat: "patient", text: "/start" }),
+  );
 
   for (const button of document.querySelectorAll(".lang")) {
     button.addEventListener("click", () => send({ type: "language", language: button.dataset.lang }));
