@@ -24,6 +24,7 @@ from sqlalchemy import Connection, func, select
 from storage import DatabaseTooNewError, Storage, open_storage, upgrade_database
 from storage.database import HEAD_REVISION
 from storage.legacy import LegacyDatabaseError
+from storage.migrate import BASELINE as BASELINE_REVISION
 from storage.migrate import head_revision
 from storage.models import NewRequest, OutboxMessage, RequestStatus, ReviewStatus
 from storage.schema import metadata
@@ -33,7 +34,6 @@ pytest_plugins = ("tests.pg",)
 DATA = Path(__file__).parent / "data"
 LEGACY_START = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)  # make_legacy.START
 CHAT = -1001
-BASELINE_REVISION = "0001"
 
 LEGACY_COUNTS = {
     "users": 3,
