@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -195,16 +195,35 @@ SESSIONS: dict[str, tuple[Step, ...]] = {
         thanks="Thank you for your review",
     ),
 }
-# A returning patient (the paced phase runs sessions again) is not asked for a consent
-# already given: the complaint leads straight to the summary.
-RETURNING: dict[str, tuple[Step, ...]] = {
-    locale: tuple(
-        Step(s.name, s.kind, s.label, steps[i + 1].expect) if s.name == "complaint" else s
-        for i, s in enumerate(steps)
-        if s.name != "consent"
-    )
-    for locale, steps in SESSIONS.items()
-}
+Sessions = Mapping[str, tuple[Step, ...]]
+
+
+def returning(sessions: Sessions) -> dict[str, tuple[Step, ...]]:
+    """A returning patient (the paced phase runs sessions again) is not asked for a consent
+    already given: the complaint leads straight to the summary."""
+    return {
+        locale: tuple(
+            Step(s.name, s.kind, s.label, steps[i + 1].expect) if s.name == "complaint" else s
+            for i, s in enumerate(steps)
+            if s.name != "consent"
+        )
+        for locale, steps in sessions.items()
+    }
+
+
+def with_labels(sessions: Sessions, labels: Mapping[str, str | int]) -> dict[str, tuple[Step, ...]]:
+    """The same sessions with other buttons pressed at the steps named in `labels`."""
+    return {
+        locale: tuple(
+            Step(s.name, s.kind, labels[s.name], s.expect) if s.name in labels else s for s in steps
+        )
+        for locale, steps in sessions.items()
+    }
+
+
+# The release before the redesign (`--before`) worded the signature button differently
+# ("✍️ Именем …", "✍️ As …"); its emoji, matched inside the label, finds it in both.
+EARLIER_RELEASE_SESSIONS = with_labels(SESSIONS, {"signature": "✍️"})
 STEPS_PER_SESSION = len(SESSIONS["ru"])
 STEP_NAMES = [step.name for step in SESSIONS["ru"]]
 
@@ -259,6 +278,7 @@ class Tracker:
         self.api_calls = 0
         self.failed_calls = 0
         self.stray_calls = 0
+        self.posts = 0
         server.listeners.append(self.on_call)
 
     def reset(self) -> None:
@@ -266,6 +286,7 @@ class Tracker:
         self.api_calls = 0
         self.failed_calls = 0
         self.stray_calls = 0
+        self.posts = 0
         self.queries.clear()
 
     def on_call(self, call: ApiCall) -> None:
@@ -282,6 +303,8 @@ class Tracker:
         self.api_calls += 1
         if not call.ok:
             self.failed_calls += 1
+        elif method in POSTING_METHODS:
+            self.posts += 1
         if method == "answercallbackquery":
             user_id = self.queries.get(str(call.params.get("callback_query_id")))
             if user_id is None:
@@ -320,6 +343,21 @@ class Tracker:
     def _answered(pending: Pending, call: ApiCall) -> None:
         if pending.first_answer is None and pending.delivered is not None:
             pending.first_answer = call.at
+
+
+# Bot API methods that post a new message (Telegram's ~30 a second overall counts these).
+POSTING_METHODS = frozenset(
+    {
+        "sendmessage",
+        "sendphoto",
+        "senddocument",
+        "sendcontact",
+        "sendlocation",
+        "sendmediagroup",
+        "copymessage",
+        "forwardmessage",
+    }
+)
 
 
 def _sender(update: dict[str, Any]) -> int | None:
@@ -391,6 +429,7 @@ async def run_patient(
     window: Window | None,
     step_seconds: float,
     rng: random.Random,
+    sessions: Sessions = SESSIONS,
 ) -> str | None:
     """A session without pauses (capacity), or paced steps within the window;
     returns None, or why the patient stopped."""
@@ -399,7 +438,8 @@ async def run_patient(
         user_id, "Мария" if locale == "ru" else "Kate", language_code=locale
     )
     user.phone_number = f"+7916{user_id % 10_000_000:07d}"
-    session = SESSIONS[locale]
+    session = sessions[locale]
+    again = returning(sessions)[locale]
     start_at = rng.randrange(STEPS_PER_SESSION) if window is not None else 0
     measuring = window is None
     arrived = False
@@ -410,7 +450,7 @@ async def run_patient(
             if number == len(session):
                 if window is None:
                     return None
-                session, number, last = RETURNING[locale], 0, None  # one more visit
+                session, number, last = again, 0, None  # one more visit
             if window is not None:
                 if not measuring and number >= start_at:
                     window.arrived()
@@ -497,7 +537,11 @@ class Sampler(threading.Thread):
 
 
 class BotProcess:
-    """`python -m bot` (or the bare bot) in its own process, polling one emulated server."""
+    """`python -m bot` (or the bare bot) in its own process, polling one emulated server.
+
+    `source` is the tree the module is imported from (PYTHONPATH): this repository, or an
+    earlier release's worktree; `sessions` are the patients' sessions worded for it.
+    """
 
     def __init__(
         self,
@@ -507,12 +551,16 @@ class BotProcess:
         extra_env: dict[str, str],
         *,
         profile: Path | None = None,
+        source: Path = REPO_ROOT,
+        sessions: Sessions = SESSIONS,
     ) -> None:
         self.name = name
         self.module = module
         self.workdir = workdir
         self.extra_env = extra_env
         self.profile = profile
+        self.source = source
+        self.sessions = sessions
         self.process: subprocess.Popen[bytes] | None = None
         self.profiler: subprocess.Popen[bytes] | None = None
         self.sampler: Sampler | None = None
@@ -546,7 +594,7 @@ class BotProcess:
                 "BOT_TOKEN": TEST_TOKEN,
                 "TELEGRAM_API_URL": api_url,
                 "PYTHONPATH": os.pathsep.join(
-                    filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+                    filter(None, [str(self.source), os.environ.get("PYTHONPATH")])
                 ),
                 **self.extra_env,
             }
@@ -637,10 +685,15 @@ class LevelResult:
     db_bytes: int | None
     per_step: dict[str, tuple[float, float]]
     failure_examples: list[str]
+    posts: int = 0  # messages the bot posted (sendMessage and the like), any chat
 
     @property
     def cpu_ms_per_update(self) -> float:
         return 1000 * self.bot_cpu / self.updates if self.updates else 0.0
+
+    @property
+    def posts_per_second(self) -> float:
+        return self.posts / self.wall if self.wall > 0 else 0.0
 
 
 async def run_level(
@@ -714,6 +767,7 @@ async def _run_level(
                 window=window,
                 step_seconds=step_seconds,
                 rng=random.Random(rng.random()),
+                sessions=bot.sessions,
             )
             for index in range(patients)
         )
@@ -763,4 +817,5 @@ async def _run_level(
         db_bytes=sum(p.stat().st_size for p in db_files if p.exists()) if db_files else None,
         per_step=per_step,
         failure_examples=sorted(set(failures))[:5],
+        posts=tracker.posts,
     )

@@ -8,6 +8,9 @@
      updates handled per second are the bot's throughput;
    * paced: patients pause between actions (uniformly 0.5x..1.5x of --think seconds), the
      latency a patient sees when the bot is busy but not overrun.
+   With `--before PATH` (a worktree of an earlier release) that release runs too, as a
+   third bot ("before": `python -m bot` imported from PATH, its own emulated server and
+   database), in turn with the other two, and a before/after table is added.
 2. Storage at scale: /requests, /stats and /export at 10k, 100k and 1M requests.
 3. A table, the ratios, the targets; JSON and a PNG plot in bench/results/.
 """
@@ -19,6 +22,7 @@ import asyncio
 import json
 import os
 import platform
+import subprocess
 import tempfile
 import time
 from dataclasses import asdict, replace
@@ -29,6 +33,7 @@ from typing import Any
 import psutil
 
 from bench.load import (
+    EARLIER_RELEASE_SESSIONS,
     MANAGER_CHAT_ID,
     STEPS_PER_SESSION,
     BotProcess,
@@ -97,9 +102,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--profile",
         type=Path,
-        help="folder for py-spy profiles of both bots (needs `pip install py-spy`)",
+        help="folder for py-spy profiles of the bots (needs `pip install py-spy`)",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="PATH",
+        help="source tree of an earlier release (e.g. a git worktree): its `python -m bot` "
+        "runs as a third bot, 'before', in turn with the others; adds a before/after table",
+    )
+    args = parser.parse_args(argv)
+    if args.before is not None:
+        args.before = args.before.resolve()
+        if not (args.before / "bot" / "__main__.py").is_file():
+            parser.error(f"--before {args.before}: no bot/__main__.py there")
+    return args
 
 
 def _ints(text: str) -> tuple[int, ...]:
@@ -118,37 +135,68 @@ async def run_load(
     profile: Path | None = None,
     variant: str = "",
     repeat: int = 2,
+    before: Path | None = None,
 ) -> list[LevelResult]:
-    ours_server, bare_server = FakeTelegramServer(), FakeTelegramServer()
-    await ours_server.start()
-    await bare_server.start()
-    ours_server.group(MANAGER_CHAT_ID, "Clinic managers")
-    db_path = workdir / "data" / "clinic.db"
+    def clinic_env(folder: Path) -> dict[str, str]:
+        db_path = folder / "data" / "clinic.db"
+        return {
+            "MANAGER_CHAT_ID": str(MANAGER_CHAT_ID),
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "THROTTLE_LIMIT": "100000",  # flood protection off: the load is the point
+        }
+
+    def clinic_db_files(folder: Path) -> list[Path]:
+        db_path = folder / "data" / "clinic.db"
+        return [db_path, db_path.with_name("clinic.db-wal"), db_path.with_name("clinic.db-shm")]
+
     ours = BotProcess(
         "ours",
         "bench.variant_bot" if variant else "bot",
         workdir,
-        {
-            "BENCH_VARIANT": variant,
-            "MANAGER_CHAT_ID": str(MANAGER_CHAT_ID),
-            "DATABASE_URL": f"sqlite:///{db_path}",
-            "THROTTLE_LIMIT": "100000",  # flood protection off: the load is the point
-        },
+        {"BENCH_VARIANT": variant, **clinic_env(workdir)},
         profile=profile / "ours.txt" if profile else None,
     )
-    bare = BotProcess(
-        "bare", "bench.bare_bot", workdir, {}, profile=profile / "bare.txt" if profile else None
+    bots = [ours]
+    db_files = {"ours": clinic_db_files(workdir)}
+    if before is not None:
+        # The earlier release: its own working directory (no .env), database and server;
+        # PYTHONPATH is its tree alone, so `bot`, `storage` and `content` are its own.
+        before_dir = workdir / "before"
+        before_dir.mkdir(exist_ok=True)
+        bots.append(
+            BotProcess(
+                "before",
+                "bot",
+                before_dir,
+                clinic_env(before_dir),
+                profile=profile / "before.txt" if profile else None,
+                source=before,
+                sessions=EARLIER_RELEASE_SESSIONS,
+            )
+        )
+        db_files["before"] = clinic_db_files(before_dir)
+    bots.append(
+        BotProcess(
+            "bare",
+            "bench.bare_bot",
+            workdir,
+            {},
+            profile=profile / "bare.txt" if profile else None,
+        )
     )
-    trackers = {"ours": Tracker(ours_server), "bare": Tracker(bare_server)}
-    servers = {"ours": ours_server, "bare": bare_server}
-    db_files = [db_path, db_path.with_name("clinic.db-wal"), db_path.with_name("clinic.db-shm")]
+    servers = {bot.name: FakeTelegramServer() for bot in bots}
+    for name, server in servers.items():
+        await server.start()
+        if name != "bare":
+            server.group(MANAGER_CHAT_ID, "Clinic managers")
+    trackers = {name: Tracker(server) for name, server in servers.items()}
     results: list[LevelResult] = []
     next_id = 1_000_000
     try:
-        for bot in (ours, bare):
+        for bot in bots:
             await bot.start(servers[bot.name])
         # Warm-up (not measured): imports, caches and the first database pages.
-        for bot in (ours, bare):
+        for bot in bots:
             await run_level(
                 servers[bot.name],
                 trackers[bot.name],
@@ -170,7 +218,7 @@ async def run_load(
                 # Capacity runs alternate between the bots, and each bot's best run counts:
                 # noise from other work on the machine only ever slows a run down.
                 for _ in range(max(1, repeat) if phase == "capacity" else 1):
-                    for bot in (ours, bare):
+                    for bot in bots:
                         result = await run_level(
                             servers[bot.name],
                             trackers[bot.name],
@@ -181,7 +229,7 @@ async def run_load(
                             think=pause,
                             window_seconds=window,
                             step_seconds=step_seconds,
-                            db_files=db_files if bot is ours else (),
+                            db_files=db_files.get(bot.name, ()),
                         )
                         next_id += patients + 10
                         print(_progress(result), flush=True)
@@ -195,20 +243,20 @@ async def run_load(
                             stray_calls=max(kept.stray_calls, result.stray_calls),
                             rss_peak=max(kept.rss_peak, result.rss_peak),
                         )
-                results.extend(best[bot.name] for bot in (ours, bare))
+                results.extend(best[bot.name] for bot in bots)
     finally:
-        for bot in (ours, bare):
+        for bot in bots:
             code = bot.stop()
             if code not in (0, None, -2):
                 print(f"  {bot.name} exited with {code}; see {bot.log_path}")
-        await ours_server.stop()
-        await bare_server.stop()
+        for server in servers.values():
+            await server.stop()
     return results
 
 
 def _progress(r: LevelResult) -> str:
     text = (
-        f"  {r.bot:4} {r.phase:8} {r.patients:4} patients: {r.throughput:7.1f} upd/s, "
+        f"  {r.bot:6} {r.phase:8} {r.patients:4} patients: {r.throughput:7.1f} upd/s, "
         f"p50 {r.p50 * 1000:6.1f} ms, p99 {r.p99 * 1000:7.1f} ms, "
         f"RSS {r.rss_peak / MB:5.1f} MB"
     )
@@ -321,6 +369,64 @@ def ratio_table(results: list[LevelResult]) -> str:
             ]
         )
     return _table(headers, rows)
+
+
+def before_after_table(results: list[LevelResult]) -> str:
+    """clinic-bot now against the earlier release (`--before`) of the same run: after/before."""
+    before = {(r.phase, r.patients): r for r in results if r.bot == "before"}
+    headers = [
+        "phase",
+        "patients",
+        "upd/s before",
+        "upd/s after",
+        "posts/s before",
+        "posts/s after",
+        "throughput after/before",
+        "p50 after/before",
+        "p99 after/before",
+        "peak RSS after/before",
+        "CPU ms/upd before",
+        "CPU ms/upd after",
+        "CPU per update after/before",
+    ]
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}" if b else "-"
+
+    rows = [
+        [
+            after.phase,
+            str(after.patients),
+            f"{old.throughput:.1f}",
+            f"{after.throughput:.1f}",
+            f"{old.posts_per_second:.1f}",
+            f"{after.posts_per_second:.1f}",
+            ratio(after.throughput, old.throughput),
+            ratio(after.p50, old.p50),
+            ratio(after.p99, old.p99),
+            ratio(after.rss_peak, old.rss_peak),
+            f"{old.cpu_ms_per_update:.2f}",
+            f"{after.cpu_ms_per_update:.2f}",
+            ratio(after.cpu_ms_per_update, old.cpu_ms_per_update),
+        ]
+        for after in results
+        if after.bot == "ours" and (old := before.get((after.phase, after.patients)))
+    ]
+    return _table(headers, rows)
+
+
+def source_commit(tree: Path) -> str:
+    """The commit a source tree is checked out at, or "unknown" outside git."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return found.stdout.strip() or "unknown"
 
 
 def step_table(results: list[LevelResult], patients: int) -> str:
@@ -455,7 +561,8 @@ def plot(results: list[LevelResult], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (latency, throughput) = plt.subplots(1, 2, figsize=(12, 4.5))
-    styles = {"ours": "tab:blue", "bare": "tab:gray"}
+    styles = {"ours": "tab:blue", "before": "tab:orange", "bare": "tab:gray"}
+    names = {"ours": "clinic-bot", "before": "clinic-bot before", "bare": "bare aiogram"}
     for bot, color in styles.items():
         for phase, marker, line in (("paced", "o", "-"), ("capacity", "s", "--")):
             rows = sorted(
@@ -465,7 +572,7 @@ def plot(results: list[LevelResult], path: Path) -> None:
             if not rows:
                 continue
             xs = [r.patients for r in rows]
-            name = "clinic-bot" if bot == "ours" else "bare aiogram"
+            name = names[bot]
             latency.plot(
                 xs,
                 [r.p99 * 1000 for r in rows],
@@ -526,6 +633,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {info['python']}, aiogram {info['aiogram']}, SQLite {info['sqlite']}",
         flush=True,
     )
+    before_commit = source_commit(args.before) if args.before else None
+    if args.before:
+        print(f"Before: {args.before} at {before_commit}", flush=True)
     started = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="clinic-bench-"))
     load: list[LevelResult] = []
@@ -550,6 +660,7 @@ def main(argv: list[str] | None = None) -> int:
                     args.profile,
                     args.variant,
                     args.repeat,
+                    args.before,
                 )
             )
         if not args.no_storage:
@@ -569,6 +680,19 @@ def main(argv: list[str] | None = None) -> int:
         report += ["", "## Load (latency: update handed out by getUpdates -> first answer)", ""]
         report += [load_table(load), "", "## Ratios, clinic-bot / bare aiogram", ""]
         report += [ratio_table(load)]
+        if args.before:
+            report += [
+                "",
+                f"## Before/after: clinic-bot now / the release at {args.before} "
+                f"({before_commit}), after/before",
+                "",
+                before_after_table(load),
+                "",
+                "posts/s: messages posted per second (sendMessage and the like, any chat). "
+                "A bot that paces its posts at Telegram's 30 a second (bot/pacing.py) is "
+                "capped there in the capacity phase; CPU ms per update does not count the "
+                "waiting.",
+            ]
         main_level = 200 if 200 in levels else levels[-1]
         steps = step_table(load, main_level)
         if steps:
@@ -595,6 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": info,
         "arguments": {k: str(v) for k, v in vars(args).items()},
         "elapsed_seconds": elapsed,
+        "before": ({"path": str(args.before), "commit": before_commit} if args.before else None),
         "load": [asdict(r) for r in load],
         "storage": as_dicts(storage),
         "targets": [{"target": n, "measured": v, "met": ok} for n, v, ok in checks],
