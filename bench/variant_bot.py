@@ -1,12 +1,14 @@
-"""What-if runs: `python -m bot` with one of its optimisations undone, to measure each.
+"""What-if runs: `python -m bot` run differently, to measure what that changes.
 
-Not used by a default run. `python -m bench --variant stock_session,stock_models` starts
-this module instead of `python -m bot`, with BENCH_VARIANT naming what to undo:
+Not used by a default run. `python -m bench --variant stock_loop,gc_log` starts this
+module instead of `python -m bot`, with BENCH_VARIANT naming what to change:
 
 * stock_loop - the standard asyncio event loop instead of uvloop.
 * gc_log - log every garbage collection that takes 5 ms or more (to the bot's log).
 
-These patch the bot at run time; the findings are in docs/performance.md.
+The release before the redesign had more (stock_models, stock_session, stock_filters,
+stock_gc: its aiogram patches undone one at a time); with those patches gone, so are they.
+The findings are in docs/performance.md.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def main() -> int:
     import bot.__main__ as entry
 
     if "stock_loop" in wanted:
-        entry._fast_event_loop = lambda: None  # type: ignore[assignment]
+        entry._fast_event_loop = lambda: None
     if "gc_log" in wanted:
         gc_log()
     return entry.main()
