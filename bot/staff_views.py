@@ -16,7 +16,6 @@ from bot.services.phone import display_phone
 from storage.models import (
     AuditEntry,
     ConsultationRequest,
-    NewRequest,
     OutboxRow,
     PersonalData,
     RequestEvent,
@@ -248,30 +247,6 @@ def personal_data(
 
 
 # ---- the manager chat's cards and relayed messages ----
-
-
-def request_card(
-    t: Translator,
-    content: LocaleContent,
-    request_id: int,
-    request: NewRequest,
-    patient: str,
-    zone: ZoneInfo,
-) -> str:
-    """The manager chat's card: `t` and `content` in the clinic's language, times in its zone."""
-    return t(
-        "card-request",
-        number=str(request_id),
-        service=_service(t, content, request.service_id),
-        name=html.quote(request.name),
-        phone=html.quote(display_phone(request.phone)),
-        time=html.quote(request.preferred_time),
-        complaint=html.quote(request.complaint) if request.complaint else t("book-no-complaint"),
-        patient=patient,
-        language=request.locale,
-        consent_version=request.consent_version,
-        consented_at=_date(t, request.consented_at, zone),
-    )
 
 
 def with_status(t: Translator, card_text: str, event: RequestEvent | None, zone: ZoneInfo) -> str:

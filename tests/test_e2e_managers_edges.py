@@ -306,8 +306,9 @@ async def test_a_patient_question_is_threaded_under_the_request_not_the_review(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="bot/handlers/booking.py (not this area) still builds the card with "
-    "views.request_card; it should call staff_views.request_card(..., settings.clinic_zone)",
+    reason="the card is built in bot/views.py request_card, called from bot/handlers/booking.py "
+    "(the patients' side): it should take the clinic's zone and show "
+    "format_moment(consented_at, zone, t.locale) and display_phone(phone)",
 )
 async def test_the_request_card_shows_clinic_time_and_a_readable_phone(
     make_settings: SettingsFactory, telegram: FakeTelegramServer
