@@ -32,8 +32,9 @@ async def pass_on_to_managers(
     clinic_t: Translator,
     t: Translator,
 ) -> None:
-    """Free text outside any form is a question for the clinic: it goes to the managers,
-    threaded under the patient's latest card."""
+    """Free text outside any form is a question for the clinic: it goes to the managers
+    whole (in parts when longer than a Telegram message), threaded under the patient's latest
+    request card."""
     user = message.from_user
     if user is None:
         return
