@@ -730,6 +730,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nSaved {json_path} and {json_path.with_suffix('.md')}")
     if load:
         png = args.out / f"bench-{stamp}.png"
-        plot(load, png)
-        print(f"Saved {png}")
+        try:
+            plot(load, png)
+        except ImportError:
+            print("No plot: matplotlib is not installed (pip install -e '.[bench]')")
+        else:
+            print(f"Saved {png}")
     return 0
