@@ -28,8 +28,11 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 PAGE_SIZE = 10  # bot/handlers/staff_tools.py
+# Staff screens and the export show times in the clinic's zone: the default CLINIC_TIMEZONE.
+CLINIC_ZONE = ZoneInfo("Europe/Moscow")
 REQUESTS_PER_DAY = 1_000
 REVIEWS_PER_REQUEST = 0.1
 SERVICES = ("consult", "cycle1", "cycle2", "session", "massage", "taping_simple", None)
@@ -161,7 +164,9 @@ async def _probe_queries(path: Path, repeats: int) -> dict[str, Any]:
                 rows = await storage.requests.list_requests(
                     RequestStatus(status) if status else None, before_id=before, limit=PAGE_SIZE
                 )
-                text = staff_views.requests_page(t, content.for_locale("ru"), status, rows)
+                text = staff_views.requests_page(
+                    t, content.for_locale("ru"), status, rows, CLINIC_ZONE
+                )
                 if rows:
                     await storage.requests.has_newer_or_older(
                         status or None, (rows[0].id, rows[-1].id)
@@ -213,7 +218,7 @@ async def _probe_export(path: Path) -> dict[str, Any]:
             end = datetime.now(UTC) + timedelta(days=1)
             started = time.perf_counter()
             count = await write_requests(
-                storage.requests.iter_requests(start, end), target, service_name
+                storage.requests.iter_requests(start, end), target, service_name, CLINIC_ZONE
             )
             seconds = time.perf_counter() - started
             size = target.stat().st_size
