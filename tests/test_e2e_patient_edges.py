@@ -7,8 +7,11 @@ from typing import Any
 
 import pytest
 
+from bot.content import CONTENT_DIR, load_content
+from bot.i18n import load_translations
 from bot.preview.emulator import FakeTelegramServer, FakeUser
 from bot.services.forms import CONSENT_VERSION
+from bot.views import BookingDraft, booking_summary
 from storage.models import ReviewStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import patient, press, say, tap
@@ -337,3 +340,21 @@ async def test_published_reviews_are_marked_with_their_language(
     assert "🇬🇧 in English" in in_english["text"]
     assert "Света" in in_english["text"]
     assert "🇷🇺 in Russian" in in_english["text"]
+
+
+def test_typed_text_is_put_in_once_and_never_parsed_by_fluent() -> None:
+    translations = load_translations(CONTENT_DIR, ("ru", "en"), "ru")
+    t = translations.get("en")
+    local = load_content(CONTENT_DIR).for_locale("en")
+    sneaky = "Ann \ue000complaint\ue001 { $phone }"
+    draft = BookingDraft(
+        service_id="massage",
+        name=sneaky,
+        phone="+79161234567",
+        preferred_time="&" * 100,
+        complaint="<" * 1000,
+    )
+    summary = booking_summary(t, local, draft)
+    assert "Name: Ann \ue000complaint\ue001 { $phone }" in summary
+    assert "Preferred time: " + "&amp;" * 100 in summary
+    assert summary.count("&lt;") == 1000
