@@ -25,8 +25,6 @@ from storage.models import (
     Stats,
 )
 
-UTC_ZONE = ZoneInfo("UTC")
-
 
 def _date(t: Translator, moment: datetime, zone: ZoneInfo) -> str:
     """A stored UTC moment as the clinic's wall clock, the way the reader's language writes it."""
@@ -213,10 +211,9 @@ def pack(parts: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def personal_data(
-    t: Translator, content: LocaleContent, data: PersonalData, zone: ZoneInfo = UTC_ZONE
+    t: Translator, content: LocaleContent, data: PersonalData, zone: ZoneInfo
 ) -> list[str]:
-    """What the clinic keeps about a patient; times in `zone` (the clinic's, when the
-    caller passes `settings.clinic_zone`)."""
+    """What the clinic keeps about a patient; times in the clinic's `zone`."""
     language = t(f"language-name-{data.locale}") if data.locale in ("ru", "en") else "—"
     parts = [t("mydata-title"), t("mydata-language", language=language)]
     if data.requests:

@@ -8,24 +8,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from aiogram import html
 
 from bot.callbacks import NOT_SURE
 from bot.content import LocaleContent
 from bot.i18n import Translator
+from bot.services.clinic_time import format_moment
 from bot.services.formatting import format_decimal, group_thousands
 from bot.services.phone import display_phone
 from storage.models import (
     NewRequest,
     NewReview,
-    OutboxRow,
     RatingSummary,
-    RequestEvent,
-    RequestStatus,
     Review,
-    ReviewStatus,
 )
 
 # Fluent refuses a placeable longer than 2,500 characters, and escaping can make a patient's
@@ -116,22 +113,15 @@ def patient_link(user_id: int, full_name: str, username: str | None) -> str:
     return f"{link} (@{html.quote(username)})" if username else link
 
 
-def _timestamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _short_time(moment: datetime) -> str:
-    return moment.strftime("%d.%m %H:%M UTC")
-
-
 def request_card(
     t: Translator,
     content: LocaleContent,
     request_id: int,
     request: NewRequest,
     patient: str,
+    zone: ZoneInfo,
 ) -> str:
-    """The manager chat's card; `t` and `content` are in the clinic's language."""
+    """The manager chat's card; `t` and `content` are in the clinic's language and time."""
     return compose(
         t,
         "card-request",
@@ -145,10 +135,10 @@ def request_card(
         },
         number=str(request_id),
         service=service_name(t, content, request.service_id),
-        phone=request.phone,
+        phone=display_phone(request.phone),
         language=request.locale,
         consent_version=request.consent_version,
-        consented_at=_timestamp(request.consented_at),
+        consented_at=format_moment(request.consented_at, zone, t.locale),
     )
 
 
@@ -201,38 +191,6 @@ def page_count(total: int, per_page: int = REVIEWS_PER_PAGE) -> int:
     return max(1, -(-total // per_page))
 
 
-def with_status(t: Translator, card_text: str, event: RequestEvent | None) -> str:
-    """A request card as first sent, with the latest status (who, when) below it."""
-    if event is None:
-        return card_text
-    line = t(
-        "card-status-line",
-        status=t(f"status-name-{event.status.value}"),
-        staff=html.quote(event.staff_name),
-        at=_short_time(event.at),
-    )
-    return f"{card_text}\n\n{line}"
-
-
-def status_race(t: Translator, event: RequestEvent | None, current: RequestStatus) -> str:
-    return t(
-        "status-race",
-        status=t(f"status-name-{current.value}"),
-        staff=event.staff_name if event else "?",
-        at=_short_time(event.at) if event else "?",
-    )
-
-
-def with_moderation(t: Translator, card_text: str, status: ReviewStatus, staff: str) -> str:
-    line = t(
-        "card-review-status-line",
-        status=t(f"review-status-{status.value}"),
-        staff=html.quote(staff),
-        at=_short_time(datetime.now(UTC)),
-    )
-    return f"{card_text}\n\n{line}"
-
-
 # Room left for the header of a relayed message within Telegram's limits.
 RELAY_TEXT_LIMIT = 3500
 RELAY_CAPTION_LIMIT = 700
@@ -242,35 +200,3 @@ def _clip(t: Translator, text: str, limit: int) -> str:
     if len(text) <= limit:
         return html.quote(text)
     return html.quote(text[:limit]) + "…\n<i>" + t("relay-truncated") + "</i>"
-
-
-def relay_text(t: Translator, patient: str, text: str) -> str:
-    return compose(
-        t,
-        "relay-from-patient",
-        typed={"patient": patient, "text": _clip(t, text, RELAY_TEXT_LIMIT)},
-    )
-
-
-def relay_caption(t: Translator, patient: str, caption: str | None) -> str:
-    header = compose(t, "relay-from-patient-media", typed={"patient": patient})
-    if not caption:
-        return header
-    return f"{header}\n\n{_clip(t, caption, RELAY_CAPTION_LIMIT)}"
-
-
-def outbox_status(t: Translator, count: int, rows: Sequence[OutboxRow]) -> str:
-    if count == 0:
-        return t("outbox-empty")
-    lines = [t("outbox-summary", count=count, oldest=_short_time(rows[0].created_at))]
-    for row in rows:
-        lines.append(
-            t(
-                "outbox-row",
-                kind=row.kind,
-                ref=str(row.ref_id),
-                attempts=row.attempts,
-                error=html.quote(row.last_error) if row.last_error else t("outbox-no-error"),
-            )
-        )
-    return "\n".join(lines)

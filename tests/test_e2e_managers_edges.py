@@ -7,8 +7,6 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot.preview.emulator import FakeTelegramServer, FakeUser
 from bot.services.clinic_time import format_moment
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
@@ -304,12 +302,6 @@ async def test_a_patient_question_is_threaded_under_the_request_not_the_review(
     assert question["reply_to_message"]["message_id"] == card["message_id"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the card is built in bot/views.py request_card, called from bot/handlers/booking.py "
-    "(the patients' side): it should take the clinic's zone and show "
-    "format_moment(consented_at, zone, t.locale) and display_phone(phone)",
-)
 async def test_the_request_card_shows_clinic_time_and_a_readable_phone(
     make_settings: SettingsFactory, telegram: FakeTelegramServer
 ) -> None:

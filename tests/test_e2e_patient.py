@@ -185,7 +185,7 @@ async def test_full_booking_by_buttons_reaches_manager_chat(
     for expected in (
         "Второй курс лечения (12 сеансов)",
         "Ivan <b>Petrov</b> & Co",
-        "+79161234567",
+        "Телефон: +7 916 123-45-67",  # readable for the manager who calls
         "Вечером (17:00–20:00)",
         "Болит стопа <после> бега & ходьбы",
         "@ivan_p",
@@ -483,7 +483,7 @@ async def test_english_patient_time_slot_reaches_managers_in_russian(
     await press(telegram, user, "✅ Confirm", "No. 1")
     card = await telegram.wait_for_message(MANAGER_CHAT_ID, "№ 1")
     assert "Вечером (17:00–20:00)" in card["text"]
-    assert "+442079460958" in card["text"]
+    assert "+44 20 7946 0958" in card["text"]
 
 
 async def test_button_answered_after_telegrams_timeout_still_works(

@@ -560,7 +560,9 @@ async def confirm(
             preferred_time=clinic_times.get(request.preferred_time, request.preferred_time),
         )
         return Card(
-            text=views.request_card(clinic_t, clinic_content, request_id, shown, patient),
+            text=views.request_card(
+                clinic_t, clinic_content, request_id, shown, patient, settings.clinic_zone
+            ),
             reply_markup=keyboards.request_card(
                 clinic_t, request_id, RequestStatus.NEW
             ).model_dump_json(exclude_none=True),

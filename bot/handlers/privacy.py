@@ -78,12 +78,17 @@ class TelegramCleaner:
 
 
 async def my_data(
-    message: Message, patient_repo: PatientRepository, content: Content, t: Translator
+    message: Message,
+    patient_repo: PatientRepository,
+    content: Content,
+    settings: Settings,
+    t: Translator,
 ) -> None:
     if message.from_user is None:
         return
     data = await patient_repo.personal_data(message.from_user.id)
-    for part in staff_views.personal_data(t, content.for_locale(t.locale), data):
+    local = content.for_locale(t.locale)
+    for part in staff_views.personal_data(t, local, data, settings.clinic_zone):
         await message.answer(part)
 
 

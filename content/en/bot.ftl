@@ -76,7 +76,6 @@ form-placeholder = Type your answer
 form-cancelled = The form was cancelled. Nothing was sent.
 form-skip = ⏭ Skip
 form-use-buttons = Please choose one of the buttons.
-form-use-buttons-above = Please use the buttons under the message above.
 form-text-expected = Please answer with a text message.
 form-problem-empty = The answer is empty. Please type it again.
 form-problem-too-short = That is too short. Please write it in full.
@@ -224,10 +223,6 @@ review-status-published = published
 review-status-hidden = hidden
 review-status-pending = awaiting moderation
 card-review-status-line = <b>Review { $status }</b> — { $staff }, { $at }
-relay-from-patient =
-    💬 <b>Message from patient</b> { $patient }:
-
-    { $text }
 relay-from-patient-media = 💬 <b>Message from patient</b> { $patient }
 relay-truncated = (message shortened)
 relay-header = 💬 <b>Message from patient</b> { $patient }:

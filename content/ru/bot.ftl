@@ -76,7 +76,6 @@ form-placeholder = Напишите ответ
 form-cancelled = Заполнение отменено. Ничего не отправлено.
 form-skip = ⏭ Пропустить
 form-use-buttons = Пожалуйста, выберите одну из кнопок.
-form-use-buttons-above = Пожалуйста, воспользуйтесь кнопками под сообщением выше.
 form-text-expected = Пожалуйста, ответьте текстовым сообщением.
 form-problem-empty = Ответ пустой. Напишите его, пожалуйста, ещё раз.
 form-problem-too-short = Слишком коротко. Пожалуйста, напишите полностью.
@@ -228,10 +227,6 @@ review-status-published = опубликован
 review-status-hidden = скрыт
 review-status-pending = ждёт модерации
 card-review-status-line = <b>Отзыв { $status }</b> — { $staff }, { $at }
-relay-from-patient =
-    💬 <b>Сообщение от пациента</b> { $patient }:
-
-    { $text }
 relay-from-patient-media = 💬 <b>Сообщение от пациента</b> { $patient }
 relay-truncated = (сообщение обрезано)
 relay-header = 💬 <b>Сообщение от пациента</b> { $patient }:
