@@ -358,3 +358,15 @@ def test_typed_text_is_put_in_once_and_never_parsed_by_fluent() -> None:
     assert "Name: Ann \ue000complaint\ue001 { $phone }" in summary
     assert "Preferred time: " + "&amp;" * 100 in summary
     assert summary.count("&lt;") == 1000
+
+
+async def test_a_phone_with_letters_or_an_extension_is_refused_with_its_reason(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    user = await patient(telegram, 7301, "Олег")
+    await tap(telegram, user, BOOK, "Какая услуга")
+    await press(telegram, user, "Массаж стопы", "Как вас зовут?")
+    await say(telegram, user, "Олег", "Ваш телефон")
+    await say(telegram, user, "+7-916-ABC-DEFG", "есть буквы")
+    await say(telegram, user, "+7 916 123-45-67 доб. 123", "Добавочный номер")
+    await say(telegram, user, "+7 916 123-45-67", "Когда вам удобно")

@@ -52,7 +52,7 @@ from bot.services.forms import (
     consent_answer,
     single_line,
 )
-from bot.services.phone import normalize_phone
+from bot.services.phone import PhoneProblem, normalize_phone, phone_problem
 from bot.services.requests import latest_contact, new_form_token, submit_request
 from bot.settings import Settings
 from bot.states import BookingForm
@@ -386,7 +386,8 @@ async def phone_entered(
     raw = contact.phone_number if contact else (message.text or "")
     phone = normalize_phone(raw)
     if phone is None:
-        await message.answer(t("book-phone-invalid"))
+        problem = phone_problem(raw)
+        await message.answer(t(f"book-phone-{problem or PhoneProblem.INVALID}"))
         await _ask_phone(message, t)
         return
     await state.update_data(phone=phone)
