@@ -14,6 +14,7 @@ COMMANDS: tuple[str, ...] = (
     "book",
     "review",
     "reviews",
+    "contacts",
     "help",
     "cancel",
     "mydata",

@@ -10,7 +10,9 @@ Layout of the content directory (the `content` package, shipped as package data)
     <locale>/article.toml   title, intro, [[sections]] id/title/drugs/body
     <locale>/prices.toml    title, note, region_note, [[services]] id/name/short/price_from
     reviews.toml            [[reviews]] author?/rating/text (seeded into the database)
-    clinic.toml             [legal] name/address (the data controller named in the consent text)
+    clinic.toml             [legal] name/address (the data controller named in the consent text),
+                            [name] per language, [[branches]] (address, phone, hours, map pin),
+                            holidays (closed dates)
 
 Text kinds: *HTML* fields (section bodies, intro, notes) are Telegram HTML limited to `<b>` and
 `<i>`; *plain* fields (titles, service names, review authors and texts) must contain no `<`, `>`
@@ -22,16 +24,19 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import content as _content_package
+from bot.services.opening_hours import WEEKDAYS, OpeningPeriod
 
 __all__ = [
     "CONTENT_DIR",
     "ArticleSection",
+    "Branch",
     "ClinicDetails",
     "Content",
     "ContentError",
@@ -59,6 +64,9 @@ MAX_NOTE_LEN = 1000
 MAX_REVIEW_LEN = 2000
 MAX_PRICE = 10_000_000  # roubles; anything above is a typo (an extra zero or two)
 MAX_LEGAL_LEN = 300  # a full legal name or postal address, one line of the consent text
+MAX_CLINIC_NAME_LEN = 100
+MAX_DIRECTIONS_LEN = 500
+_E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
 
 _ID_RE = re.compile(r"[a-z0-9_]{1,16}")
 _LOCALE_RE = re.compile(r"[a-z0-9_-]{1,16}")
@@ -136,12 +144,50 @@ class SeedReview:
     text: str
 
 
+def _localized(texts: Mapping[str, str], locale: str | None) -> str:
+    """The text for `locale`, else Russian (the clinic's language), else any."""
+    if locale and locale in texts:
+        return texts[locale]
+    if "ru" in texts:
+        return texts["ru"]
+    return next(iter(texts.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """One address of the clinic: where it is, how to call, when it is open."""
+
+    id: str
+    address: Mapping[str, str]  # locale -> plain text
+    phone: str  # E.164
+    hours: Mapping[int, OpeningPeriod]  # date.weekday() -> period; a missing day is closed
+    latitude: float
+    longitude: float
+    directions: Mapping[str, str] = field(default_factory=dict)  # locale -> "how to get there"
+
+    def address_for(self, locale: str | None) -> str:
+        return _localized(self.address, locale)
+
+    def directions_for(self, locale: str | None) -> str | None:
+        return _localized(self.directions, locale) if self.directions else None
+
+
 @dataclass(frozen=True, slots=True)
 class ClinicDetails:
-    """Who processes the patient's data: named in the consent text, edited by the clinic."""
+    """The clinic as patients see it, and who processes their data (the consent text).
+
+    Edited by the clinic in `clinic.toml`. `names` falls back to the legal name when the
+    file has no `[name]` table; a file without `[[branches]]` gives no contacts to show.
+    """
 
     legal_name: str
     legal_address: str
+    names: Mapping[str, str] = field(default_factory=dict)  # locale -> plain text
+    branches: tuple[Branch, ...] = ()
+    holidays: frozenset[date] = frozenset()
+
+    def name_for(self, locale: str | None) -> str:
+        return _localized(self.names, locale) if self.names else self.legal_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +196,7 @@ class Content:
 
     locales: Mapping[str, LocaleContent]
     seed_reviews: tuple[SeedReview, ...]
+    clinic: ClinicDetails
 
     def for_locale(self, locale: str | None) -> LocaleContent:
         """The texts for a user's language, never a KeyError.
@@ -502,19 +549,11 @@ def _load_reviews(directory: Path) -> tuple[SeedReview, ...]:
     return tuple(reviews)
 
 
-def load_clinic(directory: Path = CONTENT_DIR) -> ClinicDetails:
-    """The clinic's legal details from `clinic.toml`, or ContentError naming file and line.
-
-    They are plain text because they are inserted into HTML messages (the consent text).
-    """
-    source = _Source(directory, CLINIC_FILE)
-    top = source.top()
-    top.check_keys({"legal"})
-    raw_legal = top.get("legal", dict, "a table ([legal])")
-    header = next(
-        (no for no, text in enumerate(source.lines, 1) if re.match(r"^\s*\[\s*legal\s*\]", text)),
-        None,
-    )
+def _named_table(source: _Source, top: _Table, key: str) -> _Table:
+    """The `[key]` table of the file, spanning its lines up to the next header."""
+    raw = top.get(key, dict, f"a table ([{key}])")
+    header_re = re.compile(rf"^\s*\[\s*{re.escape(key)}\s*\]")
+    header = next((no for no, text in enumerate(source.lines, 1) if header_re.match(text)), None)
     end = next(
         (
             no
@@ -523,11 +562,128 @@ def load_clinic(directory: Path = CONTENT_DIR) -> ClinicDetails:
         ),
         len(source.lines) + 1,
     )
-    legal = _Table(source, raw_legal, "legal", header or 1, end, anchor=header)
+    return _Table(source, raw, key, header or 1, end, anchor=header or top.line_of(key))
+
+
+def _localized_texts(table: _Table, max_len: int) -> dict[str, str]:
+    """Every key of `table` is a locale (`ru`, `en`) and its value plain text; at least one."""
+    if not table.data:
+        raise table.fail(None, 'no text: add at least ru = "..."')
+    texts: dict[str, str] = {}
+    for locale in table.data:
+        if _LOCALE_RE.fullmatch(locale) is None:
+            raise table.fail(locale, "not a language code like ru or en")
+        texts[locale] = table.text(locale, max_len, _plain_issue)
+    return texts
+
+
+def _inline_texts(table: _Table, key: str, max_len: int) -> dict[str, str]:
+    """`key = { ru = "...", en = "..." }` inside an array item, located at the key's line."""
+    raw = table.get(key, dict, '{ ru = "...", en = "..." }')
+    line = table.line_of(key)
+    inner = _Table(table.source, raw, f"{table.label}.{key}", 1, 1, anchor=line)
+    return _localized_texts(inner, max_len)
+
+
+def _coordinate(table: _Table, key: str, limit: float) -> float:
+    value = table.data.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise table.fail(key, f"expected a number, got {type(value).__name__}")
+    if not -limit <= value <= limit or value != value:  # also NaN
+        raise table.fail(key, f"{value} is outside -{limit:g}..{limit:g}")
+    return float(value)
+
+
+def _opening_hours(table: _Table) -> dict[int, OpeningPeriod]:
+    raw = table.get("hours", dict, '{ mon = "09:00-20:00", ... }')
+    hours: dict[int, OpeningPeriod] = {}
+    where = f"{table.label}.hours"
+    for day, text in raw.items():
+        if day not in WEEKDAYS:
+            raise table.fail("hours", f"unknown day {day!r}: use {', '.join(WEEKDAYS)}")
+        if not isinstance(text, str):
+            raise table.source.error(
+                f'{where}.{day}: expected a string like "09:00-20:00"', table.line_of("hours")
+            )
+        try:
+            hours[WEEKDAYS.index(day)] = OpeningPeriod.parse(text)
+        except ValueError as error:
+            raise table.source.error(f"{where}.{day}: {error}", table.line_of("hours")) from None
+    return hours
+
+
+def _branch(table: _Table, seen: set[str]) -> Branch:
+    table.check_keys(
+        {"id", "address", "phone", "hours", "latitude", "longitude"}, frozenset({"directions"})
+    )
+    branch_id = table.ident(seen)
+    phone: str = table.get("phone", str, "a string")
+    if _E164_RE.fullmatch(phone) is None:
+        raise table.fail("phone", f"{phone!r} is not in E.164 form, like +74951234567")
+    return Branch(
+        id=branch_id,
+        address=MappingProxyType(_inline_texts(table, "address", MAX_LEGAL_LEN)),
+        phone=phone,
+        hours=MappingProxyType(_opening_hours(table)),
+        latitude=_coordinate(table, "latitude", 90),
+        longitude=_coordinate(table, "longitude", 180),
+        directions=MappingProxyType(
+            _inline_texts(table, "directions", MAX_DIRECTIONS_LEN)
+            if "directions" in table.data
+            else {}
+        ),
+    )
+
+
+def _holidays(source: _Source, top: _Table) -> frozenset[date]:
+    if "holidays" not in top.data:
+        return frozenset()
+    raw = top.get("holidays", list, 'a list of dates like ["2026-12-31"]')
+    days: set[date] = set()
+    for value in raw:
+        if isinstance(value, date):  # a bare TOML date: 2026-12-31 without quotes
+            days.add(value)
+            continue
+        text = value if isinstance(value, str) else repr(value)
+        line = next(
+            (no for no, row in enumerate(source.lines, 1) if f'"{text}"' in row),
+            top.line_of("holidays"),
+        )
+        try:
+            if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError
+            days.add(date.fromisoformat(value))
+        except ValueError:
+            message = f'holidays: {text} is not a date like "2026-12-31"'
+            raise source.error(message, line) from None
+    return frozenset(days)
+
+
+def load_clinic(directory: Path = CONTENT_DIR) -> ClinicDetails:
+    """The clinic's details from `clinic.toml`, or ContentError naming file and line.
+
+    Texts are plain because they are inserted into HTML messages (the consent text, contacts).
+    """
+    source = _Source(directory, CLINIC_FILE)
+    top = source.top()
+    top.check_keys({"legal"}, frozenset({"name", "branches", "holidays"}))
+    legal = _named_table(source, top, "legal")
     legal.check_keys({"name", "address"})
+    legal_name = legal.text("name", MAX_LEGAL_LEN, _plain_issue)
+    legal_address = legal.text("address", MAX_LEGAL_LEN, _plain_issue)
+    names: dict[str, str] = {}
+    if "name" in top.data:
+        names = _localized_texts(_named_table(source, top, "name"), MAX_CLINIC_NAME_LEN)
+    branches: list[Branch] = []
+    if "branches" in top.data:
+        seen: set[str] = set()
+        branches = [_branch(table, seen) for table in source.items(top, "branches")]
     return ClinicDetails(
-        legal_name=legal.text("name", MAX_LEGAL_LEN, _plain_issue),
-        legal_address=legal.text("address", MAX_LEGAL_LEN, _plain_issue),
+        legal_name=legal_name,
+        legal_address=legal_address,
+        names=MappingProxyType(names),
+        branches=tuple(branches),
+        holidays=_holidays(source, top),
     )
 
 
@@ -615,4 +771,8 @@ def load_content(directory: Path = CONTENT_DIR, locales: Sequence[str] = ("ru", 
             region_note=region_note,
             services=services,
         )
-    return Content(locales=MappingProxyType(loaded), seed_reviews=_load_reviews(directory))
+    return Content(
+        locales=MappingProxyType(loaded),
+        seed_reviews=_load_reviews(directory),
+        clinic=load_clinic(directory),
+    )

@@ -20,13 +20,18 @@ FTL_NAME = "bot.ftl"
 DEFAULT_RETENTION_DAYS = 365  # the default of the RETENTION_DAYS setting
 
 
-def shared_params(clinic: ClinicDetails, retention_days: int) -> tuple[tuple[str, Any], ...]:
+def shared_params(
+    clinic: ClinicDetails, retention_days: int, locale: str | None = None
+) -> tuple[tuple[str, Any], ...]:
     """Parameters every message can use; a handler's own parameter of the same name wins.
+
+    `clinic_name` is the clinic's name in `locale` (the `[name]` table of clinic.toml).
 
     A tuple of pairs, not a dict, so that a Translator stays hashable (keyboards are cached
     per translator).
     """
     return (
+        ("clinic_name", clinic.name_for(locale)),
         ("clinic_legal_name", clinic.legal_name),
         ("clinic_legal_address", clinic.legal_address),
         ("retention_days", retention_days),
@@ -112,7 +117,7 @@ def load_translations(
     Also reads `clinic.toml` from `directory` (ContentError if it is broken) for the shared
     parameters; `retention_days` should be the RETENTION_DAYS setting the bot runs with.
     """
-    shared = shared_params(load_clinic(directory), retention_days)
+    clinic = load_clinic(directory)
     translators: dict[str, Translator] = {}
     keys: dict[str, set[str]] = {}
     for locale in locales:
@@ -129,6 +134,7 @@ def load_translations(
             raise TranslationError(f"{path}:{line}: syntax error in Fluent message")
         bundle = FluentBundle([locale], use_isolating=False)
         bundle.add_resource(resource)
+        shared = shared_params(clinic, retention_days, locale)
         translators[locale] = Translator(locale, bundle, shared)
         keys[locale] = _message_ids(resource)
     reference_locale, reference = next(iter(keys.items()))

@@ -57,7 +57,11 @@ def main_menu(t: Translator) -> ReplyKeyboardMarkup:
         keyboard=[
             [KeyboardButton(text=t("menu-article")), KeyboardButton(text=t("menu-prices"))],
             [KeyboardButton(text=t("menu-book")), KeyboardButton(text=t("menu-review"))],
-            [KeyboardButton(text=t("menu-reviews")), KeyboardButton(text=t("menu-language"))],
+            [
+                KeyboardButton(text=t("menu-reviews")),
+                KeyboardButton(text=t("contacts-menu-button")),
+            ],
+            [KeyboardButton(text=t("menu-language"))],
         ],
         resize_keyboard=True,
         is_persistent=True,

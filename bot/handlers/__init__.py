@@ -10,6 +10,7 @@ from bot.handlers import (
     articles,
     booking,
     common,
+    contacts,
     fallback,
     managers,
     prices,
@@ -41,6 +42,7 @@ def build_routers() -> list[Router]:
         booking.build_router(),
         reviews.build_router(),
         privacy.build_router(),
+        contacts.build_router(),
         fallback.build_router(),
     )
     return [managers.build_router(), staff_tools.build_router(), patients, errors.build_router()]

@@ -24,7 +24,7 @@ async def start(message: Message, state: FSMContext, t: Translator) -> None:
     had_form = await state.get_state() is not None
     await state.clear()
     name = html.quote(message.from_user.first_name) if message.from_user else ""
-    text = t("start-greeting", name=name)
+    text = t("start-greeting", name=name) + "\n\n" + t("contacts-greeting-clinic")
     if had_form:
         text = t("form-cancelled") + "\n\n" + text
     await message.answer(text, reply_markup=keyboards.main_menu(t))

@@ -334,3 +334,32 @@ form-continue = You are still filling in a form: answer the last question, or se
 form-unknown-command = There is no such command. Answer the last question, or send /cancel to stop filling in the form.
 staff-moderate-button = { $action } No. { $id }
 book-phone-not-own = That is someone else's contact. Tap "📱 Share my phone" to send your own number, or type the number we should call.
+
+## Contacts and opening hours
+contacts-menu-button = 📍 Contacts
+command-contacts = Address, phone and opening hours
+contacts-greeting-clinic = 🏥 <b>{ $clinic_name }</b>: address, phone and opening hours — tap “📍 Contacts”.
+contacts-title = 📍 <b>{ $clinic_name }</b>: contacts and opening hours
+contacts-none = The clinic's contacts are not listed yet. Write your question here and a clinic manager will answer.
+contacts-branch =
+    🏠 { $address }
+    📞 { $phone }
+    🕘 { $today }
+    { $status }
+contacts-directions = 🚶 { $directions }
+contacts-today-hours = Today: { $start }–{ $end }
+contacts-today-closed = Today: closed
+contacts-open-until = ✅ Open now, until { $time }
+contacts-opens-today = ⛔ Closed, opens today at { $time }
+contacts-opens-tomorrow = ⛔ Closed, opens tomorrow at { $time }
+contacts-opens-weekday = ⛔ Closed, opens on { $weekday ->
+        [0] Monday
+        [1] Tuesday
+        [2] Wednesday
+        [3] Thursday
+        [4] Friday
+        [5] Saturday
+       *[6] Sunday
+    } at { $time }
+contacts-opens-date = ⛔ Closed, opens on { $date } at { $time }
+contacts-closed = ⛔ Closed

@@ -343,3 +343,32 @@ form-continue = Заполнение продолжается: ответьте 
 form-unknown-command = Такой команды нет. Ответьте на последний вопрос или отправьте /cancel, чтобы отменить заполнение.
 staff-moderate-button = { $action } № { $id }
 book-phone-not-own = Это чужой контакт. Нажмите «📱 Поделиться номером», чтобы отправить свой номер, или напишите номер, по которому вам позвонить.
+
+## Контакты и часы работы
+contacts-menu-button = 📍 Контакты
+command-contacts = Адрес, телефон и часы работы
+contacts-greeting-clinic = 🏥 <b>{ $clinic_name }</b>: адрес, телефон и часы работы — по кнопке «📍 Контакты».
+contacts-title = 📍 <b>{ $clinic_name }</b>: контакты и часы работы
+contacts-none = Контакты клиники пока не указаны. Напишите свой вопрос сюда — менеджер клиники ответит.
+contacts-branch =
+    🏠 { $address }
+    📞 { $phone }
+    🕘 { $today }
+    { $status }
+contacts-directions = 🚶 { $directions }
+contacts-today-hours = Сегодня: { $start }–{ $end }
+contacts-today-closed = Сегодня: выходной
+contacts-open-until = ✅ Открыто сейчас, до { $time }
+contacts-opens-today = ⛔ Закрыто, откроется сегодня в { $time }
+contacts-opens-tomorrow = ⛔ Закрыто, откроется завтра в { $time }
+contacts-opens-weekday = ⛔ Закрыто, откроется { $weekday ->
+        [0] в понедельник
+        [1] во вторник
+        [2] в среду
+        [3] в четверг
+        [4] в пятницу
+        [5] в субботу
+       *[6] в воскресенье
+    } в { $time }
+contacts-opens-date = ⛔ Закрыто, откроется { $date } в { $time }
+contacts-closed = ⛔ Закрыто

@@ -38,7 +38,7 @@ from bot.preview.emulator.state import (
 
 #: Methods that put a new message into a chat (subject to blocking and the group rate limit).
 #: The one list of them: the preview page reads it too.
-SEND_METHODS = frozenset({"sendmessage", "senddocument", "copymessage"})
+SEND_METHODS = frozenset({"sendmessage", "senddocument", "sendvenue", "copymessage"})
 
 #: Calls whose attached message counts as "the bot showed this text" for wait_for_message.
 MESSAGE_PRODUCING = SEND_METHODS | {"editmessagetext", "editmessagecaption"}
@@ -263,6 +263,26 @@ class MessageMethods(ServerState):
         chat = self._send_target(ctx.params)
         content = self._document(ctx.params.get("document"))
         content.update(self._caption_content(ctx.params))
+        return self._send_bot_message(ctx, chat, content)
+
+    def _send_venue(self, ctx: RequestContext) -> JSONDict:
+        chat = self._send_target(ctx.params)
+        coordinates: dict[str, float] = {}
+        for key, limit in (("latitude", 90.0), ("longitude", 180.0)):
+            try:
+                value = float(ctx.params[key])
+            except (KeyError, TypeError, ValueError):
+                raise bad_request(f"{key} is required") from None
+            if not math.isfinite(value) or not -limit <= value <= limit:
+                raise bad_request(f"wrong {key} specified")
+            coordinates[key] = value
+        venue: JSONDict = {"location": dict(coordinates)}
+        for key in ("title", "address"):
+            text = ctx.params.get(key)
+            if not isinstance(text, str) or not text.strip():
+                raise bad_request(f"venue {key} is required")
+            venue[key] = text
+        content: JSONDict = {"venue": venue, "location": dict(coordinates)}
         return self._send_bot_message(ctx, chat, content)
 
     def _copy_message(self, ctx: RequestContext) -> JSONDict:

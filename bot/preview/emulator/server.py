@@ -46,6 +46,7 @@ class FakeTelegramServer(
             "setMyCommands": self._set_my_commands,
             "sendMessage": self._send_message,
             "sendDocument": self._send_document,
+            "sendVenue": self._send_venue,
             "copyMessage": self._copy_message,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
