@@ -677,7 +677,10 @@ def load_clinic(directory: Path = CONTENT_DIR) -> ClinicDetails:
     branches: list[Branch] = []
     if "branches" in top.data:
         seen: set[str] = set()
-        branches = [_branch(table, seen) for table in source.items(top, "branches")]
+        tables = source.items(top, "branches")
+        for number, table in enumerate(tables, 1):
+            table.label = f"branch[{number}]"  # not "branche", as items() would spell it
+        branches = [_branch(table, seen) for table in tables]
     return ClinicDetails(
         legal_name=legal_name,
         legal_address=legal_address,
