@@ -121,3 +121,17 @@ async def test_status_follows_the_clinics_clock_hours_and_holidays(
     john = telegram.private_user(612, "John", language_code="en")
     await say(telegram, anna, "/contacts", ru)
     await say(telegram, john, "/contacts", en)
+
+
+async def test_contacts_is_in_the_command_list_of_both_languages(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    described = {
+        call.params.get("language_code"): {
+            command["command"]: command["description"] for command in call.params["commands"]
+        }
+        for call in telegram.calls_of("setMyCommands")
+    }
+    assert described["ru"]["contacts"] == "Адрес, телефон и часы работы"
+    assert described["en"]["contacts"] == "Address, phone and opening hours"
+    assert "contacts" in described[None]  # any other language gets the English list
