@@ -51,6 +51,7 @@ EXPECTATIONS: dict[str, str] = {
     ),
     "quiet_hours": "HH:MM-HH:MM in the clinic's timezone, like 21:00-09:00, or empty for none",
     "follow_up_after": "a time after the visit, like 2h or 90m (units d, h, m)",
+    "export_max_bytes": "a whole number of bytes, at least 4096 (Telegram takes up to 50 MB)",
 }
 
 
@@ -82,6 +83,8 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=5.0, gt=0)
     outbox_chat_limit: int = Field(default=20, gt=0)
     outbox_chat_window_seconds: float = Field(default=60.0, gt=0)
+    # The largest file /export sends; a bigger export goes out in numbered parts.
+    export_max_bytes: int = Field(default=49_000_000, ge=4096)
     # The visit loop: times people read and type are in the clinic's timezone.
     clinic_timezone: str = "Europe/Moscow"
     reminders: Annotated[tuple[timedelta, ...], NoDecode] = (

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.preview.emulator import FakeTelegramServer, FakeUser
+from bot.preview.emulator.state import ApiCall
 from storage.models import NewRequest, NewReview, OutboxMessage, RequestStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import outbox_drained, patient, press, say
@@ -127,7 +131,8 @@ async def test_csv_export_opens_in_excel_and_defuses_formulas(
     telegram.send_text(admin, "/export requests")
     call = await telegram.wait_for_call("sendDocument", since=since)
     document = telegram.file_of(call.result)
-    raw = document.content
+    assert document.file_name == f"requests-2000-01-01-{_today()}.zip"
+    raw = _csv_in(document.content)
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:6] == [
@@ -148,13 +153,84 @@ async def test_csv_export_opens_in_excel_and_defuses_formulas(
     telegram.send_text(admin, "/export reviews")
     call = await telegram.wait_for_call("sendDocument", since=since)
     reviews = list(
-        csv.reader(io.StringIO(telegram.file_of(call.result).content.decode("utf-8-sig")))
+        csv.reader(io.StringIO(_csv_in(telegram.file_of(call.result).content).decode("utf-8-sig")))
     )
     assert len(reviews) == 3  # header and the two published source reviews
     await say(telegram, admin, "/export everything", "Использование: /export")
     audit = await say(telegram, admin, "/audit", "Журнал")
     assert "export:requests" in audit["text"]
     assert "export:reviews" in audit["text"]
+
+
+def _today() -> str:
+    return datetime.now(ZoneInfo("Europe/Moscow")).date().isoformat()
+
+
+def _csv_in(archive: bytes) -> bytes:
+    """The one CSV inside a zip as sent, checked to be deflated."""
+    with zipfile.ZipFile(io.BytesIO(archive)) as bundle:
+        [entry] = bundle.infolist()
+        assert entry.filename.endswith(".csv")
+        assert entry.compress_type == zipfile.ZIP_DEFLATED
+        return bundle.read(entry)
+
+
+def _last_part(call: ApiCall) -> bool:
+    """The caption of a part that says it is the last: "часть 3 из 3"."""
+    return re.search(r"часть (\d+) из \1\b", call.params.get("caption", "")) is not None
+
+
+async def test_large_export_arrives_in_numbered_parts_under_the_limit(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    limit = 4096
+    running = RunningBot(make_settings(admin_ids=(ADMIN_ID,), export_max_bytes=limit), telegram)
+    await running.start()
+    try:
+        names = [f"Пациент {number:03d} {'Ж' * (number % 7)}" for number in range(60)]
+        await _requests(running, names)
+        admin = await patient(telegram, ADMIN_ID, "Главврач")
+        since = telegram.mark()
+        telegram.send_text(admin, "/export requests 2000-01-01")
+        await telegram.wait_for_call("sendDocument", _last_part, since=since)
+    finally:
+        await running.stop()
+    sent = [call.result for call in telegram.calls[since:] if call.method == "sendDocument"]
+    assert len(sent) > 1
+    stem = f"requests-2000-01-01-{_today()}"
+    received: list[str] = []
+    for number, message in enumerate(sent, start=1):
+        document = telegram.file_of(message)
+        assert document.file_name == f"{stem}.part{number}.zip"
+        assert document.file_size <= limit
+        assert f"{number} из {len(sent)}" in message["caption"]
+        raw = _csv_in(document.content)
+        assert raw.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        assert rows[0][:2] == ["id", "created_at (Europe/Moscow)"]
+        assert rows[1:], "a part without rows"
+        received += [row[4] for row in rows[1:]]
+    assert sorted(received) == sorted(names)  # every row once, none split or lost
+
+
+async def test_export_needing_too_many_parts_is_refused_and_nothing_is_sent(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    running = RunningBot(make_settings(admin_ids=(ADMIN_ID,), export_max_bytes=4096), telegram)
+    await running.start()
+    try:
+        await _requests(running, ["Ж" * 400 + f" {number}" for number in range(200)])
+        admin = await patient(telegram, ADMIN_ID, "Главврач")
+        since = telegram.mark()
+        refusal = await say(telegram, admin, "/export requests", "слишком велика")
+        assert "10 файлов" in refusal["text"]
+        audit = await say(telegram, admin, "/audit", "Журнал")
+    finally:
+        await running.stop()
+    # All the rows were created today: no whole earlier day fits, so no period is offered.
+    assert "первый день" in refusal["text"]
+    assert not [call for call in telegram.calls[since:] if call.method == "sendDocument"]
+    assert "export:requests" not in audit["text"]
 
 
 @pytest.mark.parametrize(

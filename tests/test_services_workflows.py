@@ -6,9 +6,10 @@ would later see: the stored request, the card waiting for the manager chat, the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import zipfile
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.services.common import Card, ManagerChat, StaffMember
-from bot.services.export import export_for_staff
+from bot.services.export import ExportPart, export_for_staff
 from bot.services.privacy import erase_patient
 from bot.services.relay import (
     BlockedByPatientError,
@@ -447,11 +448,15 @@ async def test_export_delivers_the_file_and_audits_it(repos: Repos, tmp_path: Pa
     await submit(repos, name="Pavel", service_id=None)
     delivered: list[tuple[str, int, str]] = []
 
-    async def deliver(path: Path, count: int) -> None:
-        delivered.append((path.name, count, path.read_text(encoding="utf-8-sig")))
+    async def deliver(parts: Sequence[ExportPart], count: int) -> None:
+        for part in parts:
+            with zipfile.ZipFile(part.path) as bundle:
+                [entry] = bundle.infolist()
+                text = bundle.read(entry).decode("utf-8-sig")
+            delivered.append((part.path.name, count, text))
 
     start = datetime(2000, 1, 1, tzinfo=UTC)
-    end = datetime.now(UTC) + timedelta(days=1)
+    end = datetime(2999, 1, 1, tzinfo=UTC)
     count = await export_for_staff(
         "requests",
         repos.request,
@@ -460,7 +465,6 @@ async def test_export_delivers_the_file_and_audits_it(repos: Repos, tmp_path: Pa
         start=start,
         end=end,
         folder=tmp_path,
-        file_date=date(2026, 3, 1),
         service_name=lambda service_id: "Massage" if service_id == "massage" else "",
         deliver=deliver,
         staff=ANNA,
@@ -468,7 +472,7 @@ async def test_export_delivers_the_file_and_audits_it(repos: Repos, tmp_path: Pa
     )
     assert count == 2
     [(name, delivered_count, text)] = delivered
-    assert (name, delivered_count) == ("requests-2026-03-01.csv", 2)
+    assert (name, delivered_count) == ("requests-2000-01-01-2998-12-31.zip", 2)
     assert "Olga" in text and "Pavel" in text and "Massage" in text
     assert text.startswith("id,created_at (UTC),status,")
     [entry] = await repos.audit.latest_audit(10)

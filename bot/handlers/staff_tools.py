@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -33,7 +34,7 @@ from bot.handlers.screens import show
 from bot.i18n import Translator
 from bot.services.clinic_time import to_clinic, to_utc
 from bot.services.common import StaffMember
-from bot.services.export import export_for_staff
+from bot.services.export import ExportPart, ExportTooLargeError, export_for_staff
 from bot.services.reviews import moderate_review
 from bot.settings import Settings
 from bot.staff import StaffDirectory
@@ -401,29 +402,56 @@ async def export(
         service = local.service(service_id) if service_id else None
         return service.name if service else ""
 
-    async def send(path: Path, count: int) -> None:
-        await bot.send_document(
-            message.chat.id,
-            FSInputFile(path, filename=path.name),
-            caption=t("staff-export-caption", kind=kind, count=count),
-            message_thread_id=message.message_thread_id if message.is_topic_message else None,
-        )
+    thread_id = message.message_thread_id if message.is_topic_message else None
+
+    async def send(parts: Sequence[ExportPart], count: int) -> None:
+        for number, part in enumerate(parts, start=1):
+            if len(parts) == 1:
+                caption = t("staff-export-caption", kind=kind, count=count)
+            else:
+                caption = t(
+                    "staff-export-part-caption",
+                    kind=kind,
+                    part=number,
+                    parts=len(parts),
+                    count=part.rows,
+                )
+            await bot.send_document(
+                message.chat.id,
+                FSInputFile(part.path, filename=part.path.name),
+                caption=caption,
+                message_thread_id=thread_id,
+            )
 
     with tempfile.TemporaryDirectory() as folder:
-        await export_for_staff(
-            kind,
-            request_repo,
-            review_repo,
-            audit_repo,
-            start=start,
-            end=end,
-            folder=Path(folder),
-            file_date=today,
-            zone=zone,
-            service_name=service_name,
-            deliver=send,
-            staff=_staff(message),
-        )
+        try:
+            await export_for_staff(
+                kind,
+                request_repo,
+                review_repo,
+                audit_repo,
+                start=start,
+                end=end,
+                folder=Path(folder),
+                zone=zone,
+                service_name=service_name,
+                deliver=send,
+                staff=_staff(message),
+                max_bytes=settings.export_max_bytes,
+            )
+        except ExportTooLargeError as refusal:
+            if refusal.last_whole_day is None or refusal.last_whole_day < first:
+                await message.answer(t("staff-export-too-large-day", parts=refusal.max_parts))
+            else:
+                await message.answer(
+                    t(
+                        "staff-export-too-large",
+                        parts=refusal.max_parts,
+                        kind=kind,
+                        first=first.isoformat(),
+                        last=refusal.last_whole_day.isoformat(),
+                    )
+                )
 
 
 async def audit(

@@ -302,6 +302,12 @@ staff-export-caption = Export "{ $kind }": { $count } { $count ->
         [one] row
        *[other] rows
     }.
+staff-export-part-caption = Export "{ $kind }", part { $part } of { $parts }: { $count } { $count ->
+        [one] row
+       *[other] rows
+    }.
+staff-export-too-large = The export is too large to send: it would take more than { $parts } files. Ask for a shorter period, for example: /export { $kind } { $first } { $last }
+staff-export-too-large-day = The export is too large to send: even the first day of the period does not fit in { $parts } files.
 staff-audit-title = <b>Staff actions log</b>
 staff-audit-line = • { $at } — { $staff }: { $action } ({ $target })
 staff-audit-empty = The log is empty.

@@ -311,6 +311,13 @@ staff-export-caption = Выгрузка «{ $kind }»: { $count } { $count ->
         [few] строки
        *[many] строк
     }.
+staff-export-part-caption = Выгрузка «{ $kind }», часть { $part } из { $parts }: { $count } { $count ->
+        [one] строка
+        [few] строки
+       *[many] строк
+    }.
+staff-export-too-large = Выгрузка слишком велика для отправки: понадобилось бы больше { $parts } файлов. Запросите период короче, например: /export { $kind } { $first } { $last }
+staff-export-too-large-day = Выгрузка слишком велика для отправки: даже первый день периода не помещается в { $parts } файлов.
 staff-audit-title = <b>Журнал действий сотрудников</b>
 staff-audit-line = • { $at } — { $staff }: { $action } ({ $target })
 staff-audit-empty = Журнал пуст.
