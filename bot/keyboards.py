@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import lru_cache, wraps
+from typing import ParamSpec, TypeVar, cast
 
 from aiogram.types import (
     InlineKeyboardButton,
@@ -35,11 +36,28 @@ from bot.content import ArticleSection, Service
 from bot.i18n import Translator
 from storage.models import RequestStatus, ReviewStatus
 
-# A keyboard depends only on its arguments (texts come in through `t`) and aiogram's models
-# are immutable, so each distinct keyboard is built once and then reused: building one
-# (and aiogram's deep copies in InlineKeyboardBuilder) was ~15% of the CPU per update.
-# Keyboards with unbounded arguments (request ids, names) are not cached.
-_reused = lru_cache(maxsize=1024)
+Markup = TypeVar("Markup", InlineKeyboardMarkup, ReplyKeyboardMarkup)
+Arguments = ParamSpec("Arguments")
+
+
+def _reused(build: Callable[Arguments, Markup]) -> Callable[Arguments, Markup]:
+    """Build each distinct keyboard once, and hand out a deep copy of it every time.
+
+    A keyboard depends only on its arguments (texts come in through `t`); building one (and
+    aiogram's deep copies in InlineKeyboardBuilder) was ~15% of the CPU per update, a copy is
+    a fraction of that. The copy matters: aiogram's markups are mutable models, and a handler
+    that changed a shared one would change every later answer. Keyboards with unbounded
+    arguments (request ids, names) are not cached.
+    """
+    # Arguments are hashable (a Translator, tuples, strings, numbers): lru_cache needs that.
+    cached = cast(Callable[Arguments, Markup], lru_cache(maxsize=1024)(build))
+
+    @wraps(build)
+    def fresh(*args: Arguments.args, **kwargs: Arguments.kwargs) -> Markup:
+        return cached(*args, **kwargs).model_copy(deep=True)
+
+    return fresh
+
 
 REQUEST_STATUS_BUTTONS: tuple[RequestStatus, ...] = (
     RequestStatus.TAKEN,
