@@ -7,13 +7,15 @@ import io
 import re
 import zipfile
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.preview.emulator import FakeTelegramServer, FakeUser
 from bot.preview.emulator.state import ApiCall
+from storage import open_storage
 from storage.models import NewRequest, NewReview, OutboxMessage, RequestStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import outbox_drained, patient, press, say
@@ -231,6 +233,54 @@ async def test_export_needing_too_many_parts_is_refused_and_nothing_is_sent(
     assert "первый день" in refusal["text"]
     assert not [call for call in telegram.calls[since:] if call.method == "sendDocument"]
     assert "export:requests" not in audit["text"]
+
+
+async def test_refused_export_names_a_period_that_can_be_sent(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    settings = make_settings(admin_ids=(ADMIN_ID,), export_max_bytes=4096)
+    # Ten requests a day from 1 March, written while the clinic's clock showed those days.
+    clock = ManualClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    storage = await open_storage(settings.database_url, clock=clock)
+    try:
+        for day in range(20):
+            for number in range(10):
+                request = NewRequest(
+                    user_id=6000 + day * 10 + number,
+                    locale="ru",
+                    service_id="massage",
+                    name=f"Пациент {day}-{number} " + "Ж" * 150,
+                    phone=f"+7916{day:03d}{number:04d}",
+                    preferred_time="утром",
+                    complaint="жалоба",
+                    consent_version="2026-11-25",
+                    consented_at=clock(),
+                )
+                await storage.requests.create_request(request, _silent("request"))  # type: ignore[arg-type]
+            clock.advance(timedelta(days=1))
+    finally:
+        await storage.close()
+    running = RunningBot(settings, telegram)
+    await running.start()
+    try:
+        admin = await patient(telegram, ADMIN_ID, "Главврач")
+        refusal = await say(telegram, admin, "/export requests 2026-03-01", "слишком велика")
+        suggested = re.search(r"/export requests 2026-03-01 (2026-03-\d\d)", refusal["text"])
+        assert suggested is not None
+        last_day = int(suggested.group(1)[-2:])
+        assert 1 <= last_day < 20
+        since = telegram.mark()
+        telegram.send_text(admin, suggested.group(0))
+        await telegram.wait_for_call("sendDocument", _last_part, since=since)
+    finally:
+        await running.stop()
+    sent = [call.result for call in telegram.calls[since:] if call.method == "sendDocument"]
+    assert 1 < len(sent) <= 10
+    received = []
+    for message in sent:
+        raw = _csv_in(telegram.file_of(message).content).decode("utf-8-sig")
+        received += [row[4] for row in list(csv.reader(io.StringIO(raw)))[1:]]
+    assert len(received) == last_day * 10  # the suggested days, whole
 
 
 @pytest.mark.parametrize(
