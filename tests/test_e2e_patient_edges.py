@@ -286,6 +286,7 @@ async def test_help_says_any_message_reaches_a_manager(
     user = await patient(telegram, 2001, "Ира", language_code=language)
     help_text = await say(telegram, user, "/help", "/book")
     assert phrase in help_text["text"]
+    assert "/contacts" in help_text["text"]
 
 
 # --- 9. the consent text names the running retention period and the current version ---------

@@ -25,6 +25,7 @@ help-text =
     /book — book a consultation
     /review — leave a review
     /reviews — read reviews
+    /contacts — addresses, phones and opening hours
     /cancel — cancel the form you are filling in
     /mydata — what data the clinic stores about you
     /forget — erase your data
