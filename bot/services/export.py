@@ -225,8 +225,10 @@ async def write_zip_parts(
 ) -> list[ExportPart]:
     """Stream rows into zipped CSVs in `folder`, each file at most `max_bytes`.
 
-    One file is `<stem>.zip`; more are `<stem>.part1.zip`, `<stem>.part2.zip`, ... Every
-    CSV starts with the BOM and the header; a row is never split between files. Raises
+    One file is `<stem>.zip`; more are `<stem>.part1.zip`, `<stem>.part2.zip`, ... (parts
+    are only known to be needed once the first is full, so the CSV in the first is always
+    `<stem>.csv`, later ones `<stem>.part2.csv`, ...: unpacked together they never collide).
+    Every CSV starts with the BOM and the header; a row is never split between files. Raises
     ExportTooLargeError (leaving no files behind) when more than `max_parts` would be needed
     or a single row cannot fit in a file at all.
     """
