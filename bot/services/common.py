@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from storage.models import OutboxMessage
+
 Wake = Callable[[], None]
 """Tells the outbox sender a message is waiting (else it finds it on its next poll)."""
 
@@ -24,6 +26,21 @@ class Card:
 
     text: str
     reply_markup: str | None = None
+
+    def to(
+        self, managers: ManagerChat, kind: str, ref_id: int, patient_id: int | None, patient: str
+    ) -> OutboxMessage:
+        """The outbox row that posts this card into the manager chat, linked to the patient."""
+        return OutboxMessage(
+            kind=kind,
+            ref_id=ref_id,
+            chat_id=managers.chat_id,
+            thread_id=managers.thread_id,
+            text=self.text,
+            reply_markup=self.reply_markup,
+            patient_id=patient_id,
+            patient_name=patient,
+        )
 
 
 @dataclass(frozen=True)

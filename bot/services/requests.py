@@ -61,16 +61,8 @@ async def submit_request(
     )
 
     def card(request_id: int) -> OutboxMessage:
-        rendered = render_card(request_id, request)
-        return OutboxMessage(
-            kind="request",
-            ref_id=request_id,
-            chat_id=managers.chat_id,
-            thread_id=managers.thread_id,
-            text=rendered.text,
-            reply_markup=rendered.reply_markup,
-            patient_id=user_id,
-            patient_name=patient_name,
+        return render_card(request_id, request).to(
+            managers, "request", request_id, user_id, patient_name
         )
 
     request_id = await request_repo.create_request(request, card)

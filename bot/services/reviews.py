@@ -32,16 +32,8 @@ async def submit_review(
     review = NewReview(user_id=user_id, author=author, rating=rating, text=text, locale=locale)
 
     def card(review_id: int) -> OutboxMessage:
-        rendered = render_card(review_id, review)
-        return OutboxMessage(
-            kind="review",
-            ref_id=review_id,
-            chat_id=managers.chat_id,
-            thread_id=managers.thread_id,
-            text=rendered.text,
-            reply_markup=rendered.reply_markup,
-            patient_id=user_id,
-            patient_name=patient_name,
+        return render_card(review_id, review).to(
+            managers, "review", review_id, user_id, patient_name
         )
 
     review_id = await review_repo.create_review(review, card)
