@@ -49,6 +49,7 @@ from bot.services.forms import (
     TIME_RULE,
     ConsentAnswer,
     TextProblem,
+    TextRule,
     consent_answer,
     single_line,
 )
@@ -97,6 +98,23 @@ async def _ask_service(
         _with_hint(t, hint, t("book-ask-service")),
         reply_markup=keyboards.service_choice(t, local.services),
     )
+
+
+async def _checked(
+    message: Message,
+    t: Translator,
+    rule: TextRule,
+    text: str | None,
+    ask_again: Callable[[Message, Translator], Awaitable[None]],
+) -> str | None:
+    """The typed answer cleaned by `rule`; or None, once the patient was told why and asked
+    the question again."""
+    checked = rule.check(text)
+    if isinstance(checked, TextProblem):
+        await message.answer(_problem_text(t, checked, rule.max_length))
+        await ask_again(message, t)
+        return None
+    return checked
 
 
 async def _ask_name(message: Message, t: Translator) -> None:
@@ -353,12 +371,10 @@ async def saved_details_expected(message: Message, state: FSMContext, t: Transla
 async def name_entered(
     message: Message, state: FSMContext, content: Content, t: Translator
 ) -> None:
-    checked = NAME_RULE.check(single_line(message.text or ""))
-    if isinstance(checked, TextProblem):
-        await message.answer(_problem_text(t, checked, NAME_RULE.max_length))
-        await _ask_name(message, t)
+    name = await _checked(message, t, NAME_RULE, single_line(message.text or ""), _ask_name)
+    if name is None:
         return
-    await state.update_data(name=checked)
+    await state.update_data(name=name)
     await _next_step(message, state, content, t, BookingForm.phone)
 
 
@@ -425,12 +441,10 @@ async def time_chosen(
 async def time_entered(
     message: Message, state: FSMContext, content: Content, t: Translator
 ) -> None:
-    checked = TIME_RULE.check(single_line(message.text or ""))
-    if isinstance(checked, TextProblem):
-        await message.answer(_problem_text(t, checked, TIME_RULE.max_length))
-        await _ask_time(message, t)
+    preferred = await _checked(message, t, TIME_RULE, single_line(message.text or ""), _ask_time)
+    if preferred is None:
         return
-    await state.update_data(time=checked)
+    await state.update_data(time=preferred)
     await _next_step(message, state, content, t, BookingForm.complaint)
 
 
@@ -462,12 +476,10 @@ async def complaint_entered(
     patient_repo: PatientRepository,
     t: Translator,
 ) -> None:
-    checked = COMPLAINT_RULE.check(message.text)
-    if isinstance(checked, TextProblem):
-        await message.answer(_problem_text(t, checked, COMPLAINT_RULE.max_length))
-        await _ask_complaint(message, t)
+    complaint = await _checked(message, t, COMPLAINT_RULE, message.text, _ask_complaint)
+    if complaint is None:
         return
-    await state.update_data(complaint=checked)
+    await state.update_data(complaint=complaint)
     await _next_step(message, state, content, t, BookingForm.consent, patient_repo)
 
 
