@@ -25,12 +25,13 @@ from bot.flood import Counter, FloodMiddleware, MemoryCounter, RedisCounter
 from bot.fsm import RepositoryStorage
 from bot.handlers import build_routers
 from bot.i18n import Translations, load_translations
+from bot.jobs import PeriodicJobs
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import CallbackAnswers, LocaleMiddleware, UpdatesInFlight
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.pacing import SendPacingMiddleware
 from bot.retry import RetryAfterMiddleware
-from bot.services.retention import RetentionTask
+from bot.services.retention import DAY_SECONDS, RetentionTask
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
 from bot.startup import check_telegram, open_database
@@ -80,7 +81,7 @@ async def _on_startup(
     content: Content,
     translations: Translations,
     outbox: OutboxSender,
-    retention: RetentionTask,
+    jobs: PeriodicJobs,
 ) -> None:
     seeded = await review_repo.seed_reviews(
         [
@@ -92,7 +93,7 @@ async def _on_startup(
         logger.info("Published the clinic's %d initial reviews", len(content.seed_reviews))
     await register_commands(bot, translations)
     outbox.start(bot)
-    retention.start()
+    jobs.start()
     logger.info("Bot started")
 
 
@@ -109,13 +110,14 @@ async def finish_updates(updates_in_flight: UpdatesInFlight) -> None:
 
 
 async def _on_shutdown(
-    outbox: OutboxSender, retention: RetentionTask, updates_in_flight: UpdatesInFlight
+    outbox: OutboxSender, jobs: PeriodicJobs, updates_in_flight: UpdatesInFlight
 ) -> None:
     # Polling has stopped taking updates (a webhook's server has stopped listening); the
     # ones being handled finish first: they answer patients and queue cards.
     await finish_updates(updates_in_flight)
+    # Jobs first: what they queue on their last pass is still sent.
+    await jobs.stop()
     await outbox.stop()
-    await retention.stop()
     logger.info("Bot stopped")
 
 
@@ -162,6 +164,12 @@ def create_dispatcher(
         alert=alert,
         on_error=(lambda code: metrics.send_errors.labels(code=code).inc()) if metrics else None,
     )
+    jobs = PeriodicJobs()
+    jobs.add(
+        "retention",
+        DAY_SECONDS,
+        RetentionTask(storage.patients, settings.retention_days, clock=clock).run_once,
+    )
     updates_in_flight = UpdatesInFlight()
     # One update at a time per chat and user: a double tap on "Confirm" sees the
     # finished form instead of racing it (across instances with Redis).
@@ -183,7 +191,7 @@ def create_dispatcher(
         clock=clock,
         outbox=outbox,
         staff=StaffDirectory(settings),
-        retention=RetentionTask(storage.patients, settings.retention_days, clock=clock),
+        jobs=jobs,
         updates_in_flight=updates_in_flight,
     )
     dispatcher.workflow_data.update(storage.workflow_data())
@@ -307,6 +315,7 @@ class Application:
             for site in list(runner.sites):
                 await site.stop()
             await finish_updates(self.dispatcher["updates_in_flight"])
+            await self.dispatcher["jobs"].stop()
             await self.dispatcher["outbox"].stop()
             await runner.cleanup()
 

@@ -32,7 +32,7 @@ CHECKPOINT_RETRY_SECONDS = 0.05
 """After an erasure the write-ahead log is checkpointed; a reader in the middle of a query
 holds an older snapshot and makes an attempt fail, so it is retried a while."""
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0006"
 """The newest migration in `storage/migrations/versions` (a test keeps them equal):
 a database already there is opened without loading Alembic (~12 MB, with Mako)."""
 

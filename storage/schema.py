@@ -245,3 +245,12 @@ send_log = Table(
     Index("send_log_chat", "chat_id", "at"),
     sqlite_autoincrement=True,
 )
+
+
+# --- visit loop (revision 0003) --------------------------------------------------------------
+
+# --- clinic operations: escalation, out of hours, templates (revision 0004) -------------------
+
+# --- clinic overrides and patients' sources (revision 0005) ----------------------------------
+
+# --- reporting: daily aggregates, digests (revision 0006) -------------------------------------

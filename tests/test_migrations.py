@@ -359,7 +359,7 @@ async def test_a_database_at_the_baseline_gets_the_form_token(database_url: str)
 
     storage = await open_storage(database_url)
     try:
-        assert await storage.database.schema_revision() == head_revision() == "0002"
+        assert await storage.database.schema_revision() == head_revision() == HEAD_REVISION
         assert await _schema_differences(storage) == []
         (old,) = await storage.requests.list_requests(None)
         assert (old.id, old.name) == (1, "Old")

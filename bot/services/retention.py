@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 
@@ -16,7 +14,8 @@ DAY_SECONDS = 24 * 60 * 60
 
 
 class RetentionTask:
-    """Runs at start and then once a day."""
+    """One pass erases what has expired; the bot runs it at start and then once a day
+    (`bot.jobs`)."""
 
     def __init__(
         self,
@@ -24,13 +23,10 @@ class RetentionTask:
         days: int,
         *,
         clock: Clock = utc_now,
-        interval_seconds: float = DAY_SECONDS,
     ) -> None:
         self._patients = patient_repo
         self._days = days
         self._clock = clock
-        self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
 
     async def run_once(self) -> list[int]:
         cutoff = self._clock() - timedelta(days=self._days)
@@ -38,22 +34,3 @@ class RetentionTask:
         if erased:
             logger.info("Retention erased personal data of %d closed requests", len(erased))
         return erased
-
-    def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._loop(), name="retention")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception:
-                logger.exception("Retention run failed")
-            await asyncio.sleep(self._interval)
