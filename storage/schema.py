@@ -77,6 +77,10 @@ users = Table(
     Column("locale", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Where the patient came from: the `?start=` of the deep links they opened (revision 0005).
+    Column("first_source", Text),
+    Column("latest_source", Text),
+    Column("latest_source_at", UtcDateTime),
 )
 
 requests = Table(
@@ -98,6 +102,8 @@ requests = Table(
     # The booking form the request came from: a second Confirm of that form finds its
     # request instead of making another. NULL for requests written before revision 0002.
     Column("form_token", Text),
+    # The patient's latest source when the request was sent (revision 0005).
+    Column("source", Text),
     Index("requests_user", "user_id"),
     Index("requests_status", "status", "id"),
     Index("requests_created", "created_at"),
@@ -249,8 +255,95 @@ send_log = Table(
 
 # --- visit loop (revision 0003) --------------------------------------------------------------
 
+# A request booked by a manager has one appointment: when and where, what the patient answered
+# (`state`: pending, confirmed, move, cancelled), and after it whether they came and how it was.
+# `revision` grows with each change by a manager; the calendar file's SEQUENCE follows it.
+appointments = Table(
+    "appointments",
+    metadata,
+    _id(),
+    Column("request_id", TelegramId, ForeignKey("requests.id"), nullable=False),
+    Column("patient_id", TelegramId, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("branch_id", Text),
+    Column("doctor", Text),
+    Column("state", Text, nullable=False, server_default=text("'pending'")),
+    Column("move_wish", Text),
+    Column("visit_status", Text),
+    Column("score", Integer),
+    Column("feedback", Text),
+    Column("revision", Integer, nullable=False, server_default=text("0")),
+    Column("changed_by", Text, nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("appointments_request", "request_id", unique=True),
+    Index("appointments_starts", "starts_at"),
+    Index("appointments_patient", "patient_id"),
+    sqlite_autoincrement=True,
+)
+
+# Reminders and the follow-up of an appointment, kept here until due: then moved into the
+# outbox in the transaction that marks them queued (each sent once). `status`: scheduled,
+# queued, cancelled (the visit changed), dropped (no longer made sense when due).
+visit_messages = Table(
+    "visit_messages",
+    metadata,
+    _id(),
+    Column("appointment_id", TelegramId, ForeignKey("appointments.id"), nullable=False),
+    Column("patient_id", TelegramId, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("offset_minutes", Integer, nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    Column("status", Text, nullable=False, server_default=text("'scheduled'")),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(
+        "visit_messages_due",
+        "due_at",
+        postgresql_where=text("status = 'scheduled'"),
+        sqlite_where=text("status = 'scheduled'"),
+    ),
+    Index("visit_messages_appointment", "appointment_id"),
+    Index("visit_messages_patient", "patient_id"),
+    sqlite_autoincrement=True,
+)
+
+
 # --- clinic operations: escalation, out of hours, templates (revision 0004) -------------------
 
 # --- clinic overrides and patients' sources (revision 0005) ----------------------------------
 
+# What staff changed over the files in content/ without a deploy: one row per changed value,
+# keyed like `price:consult`, `name:en:consult`, `phone:main`, `hours:main:mon`,
+# `announcement`. Deleting a row returns to the file's value.
+content_overrides = Table(
+    "content_overrides",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", TelegramId, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
 # --- reporting: daily aggregates, digests (revision 0006) -------------------------------------
+
+# /stats reads these instead of counting every request of its window. Database triggers
+# (revision 0006) keep them in the transaction of every insert, status change or deletion
+# of a request or review, whichever code writes it: they cannot drift from the rows.
+# `day` is the UTC day of `created_at`, 'YYYY-MM-DD'; a service-less request counts under ''.
+request_days = Table(
+    "request_days",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("status", Text, primary_key=True),
+    Column("service_id", Text, primary_key=True),
+    Column("total", Integer, nullable=False),
+)
+
+review_days = Table(
+    "review_days",
+    metadata,
+    Column("day", Text, primary_key=True),
+    Column("total", Integer, nullable=False),
+    Column("rating_sum", Integer, nullable=False),
+)
