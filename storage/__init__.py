@@ -12,17 +12,21 @@ from bot.clock import Clock, utc_now
 from storage.database import HEAD_REVISION, Database, DatabaseTooNewError
 from storage.legacy import LegacyDatabaseError
 from storage.repositories import (
+    AppointmentRepository,
     AuditRepository,
     ConversationRepository,
     FormRepository,
     OutboxRepository,
+    OverrideRepository,
     PatientRepository,
     RequestRepository,
     ReviewRepository,
+    SourceRepository,
 )
 from storage.types import CardRenderer
 
 __all__ = [
+    "AppointmentRepository",
     "AuditRepository",
     "CardRenderer",
     "ConversationRepository",
@@ -31,9 +35,11 @@ __all__ = [
     "FormRepository",
     "LegacyDatabaseError",
     "OutboxRepository",
+    "OverrideRepository",
     "PatientRepository",
     "RequestRepository",
     "ReviewRepository",
+    "SourceRepository",
     "Storage",
     "make_storage",
     "open_storage",
@@ -53,6 +59,9 @@ class Storage:
     conversations: ConversationRepository
     audit: AuditRepository
     forms: FormRepository
+    appointments: AppointmentRepository
+    overrides: OverrideRepository
+    sources: SourceRepository
 
     def workflow_data(self) -> dict[str, object]:
         """The repositories by the names handlers take them as (aiogram injects by name)."""
@@ -63,6 +72,9 @@ class Storage:
             "outbox_repo": self.outbox,
             "conversation_repo": self.conversations,
             "audit_repo": self.audit,
+            "appointment_repo": self.appointments,
+            "override_repo": self.overrides,
+            "source_repo": self.sources,
         }
 
     async def close(self) -> None:
@@ -84,6 +96,9 @@ def make_storage(database: Database, *, clock: Clock = utc_now) -> Storage:
         conversations=ConversationRepository(database),
         audit=AuditRepository(database, clock=clock),
         forms=FormRepository(database, clock=clock),
+        appointments=AppointmentRepository(database, clock=clock),
+        overrides=OverrideRepository(database, clock=clock),
+        sources=SourceRepository(database, clock=clock),
     )
 
 

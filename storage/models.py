@@ -167,6 +167,14 @@ class AuditEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class PatientProfile:
+    """A user's stored language (None before the first update) and whether they are banned."""
+
+    locale: str | None
+    banned: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Consent:
     version: str
     at: datetime
@@ -203,3 +211,91 @@ class Erasure:
     request_ids: list[int]
     review_ids: list[int]
     cards: list[ManagerMessage]
+
+
+# --- visit loop ------------------------------------------------------------------------------
+
+
+class AppointmentState(StrEnum):
+    """What the patient answered about an appointment."""
+
+    PENDING = "pending"  # not yet
+    CONFIRMED = "confirmed"  # "I'll come"
+    MOVE = "move"  # asked to move it
+    CANCELLED = "cancelled"  # cancelled it
+
+
+class VisitStatus(StrEnum):
+    CAME = "came"
+    MISSED = "missed"
+
+
+class VisitMessageStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"  # moved into the outbox
+    CANCELLED = "cancelled"  # the appointment changed or was cancelled
+    DROPPED = "dropped"  # no longer made sense when due
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    id: int
+    request_id: int
+    patient_id: int
+    starts_at: datetime
+    branch_id: str | None
+    doctor: str | None
+    state: AppointmentState
+    move_wish: str | None
+    visit_status: VisitStatus | None
+    score: int | None
+    feedback: str | None
+    revision: int
+    changed_by: str
+    changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledVisitMessage:
+    """A reminder or follow-up planned for an appointment (kind: "reminder", "follow_up")."""
+
+    kind: str
+    due_at: datetime
+    offset_minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class DueVisitMessage:
+    """A scheduled message whose time has come, with what deciding and rendering it needs."""
+
+    id: int
+    kind: str
+    offset_minutes: int
+    due_at: datetime
+    appointment: Appointment
+    request_status: RequestStatus
+    request_erased: bool
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class DayAppointment:
+    """An appointment in /today and /tomorrow, with its request's name (blank once erased)."""
+
+    appointment: Appointment
+    name: str
+    phone: str
+    request_status: RequestStatus
+
+
+@dataclass(frozen=True, slots=True)
+class VisitStats:
+    """Visits whose time fell in a period: how many were due, how many came, missed."""
+
+    booked: int
+    came: int
+    missed: int
+
+    @property
+    def came_share(self) -> float | None:
+        return self.came / self.booked if self.booked else None

@@ -48,6 +48,9 @@ LEGACY_COUNTS = {
     "audit": 2,
     "consents": 3,
     "send_log": 1,
+    # Revision 0003: the visit loop starts with no appointments.
+    "appointments": 0,
+    "visit_messages": 0,
     # Revision 0006 counts the carried-over requests and reviews per day and status.
     "request_days": 6,
     "review_days": 1,

@@ -16,6 +16,7 @@ from storage.models import (
     Consent,
     Erasure,
     OutboxMessage,
+    PatientProfile,
     PersonalData,
 )
 from storage.repositories._records import (
@@ -25,6 +26,7 @@ from storage.repositories._records import (
     review_of,
 )
 from storage.schema import (
+    appointments,
     consents,
     fsm,
     manager_messages,
@@ -33,6 +35,7 @@ from storage.schema import (
     requests,
     reviews,
     users,
+    visit_messages,
 )
 
 
@@ -44,8 +47,20 @@ class PatientRepository:
     # --- locale ----------------------------------------------------------------------------
 
     async def get_user_locale(self, user_id: int) -> str | None:
-        async with self._database.read() as connection:
-            return await _locale(connection, user_id)
+        return (await self.profile(user_id)).locale
+
+    async def profile(self, user_id: int) -> PatientProfile:
+        """What every update of a user needs to know first, in one read: language and ban."""
+        row = await self._database.lookup_one(
+            select(
+                select(users.c.locale).where(users.c.id == user_id).scalar_subquery(),
+                select(patients.c.banned_at).where(patients.c.user_id == user_id).scalar_subquery(),
+            )
+        )
+        locale, banned_at = (row[0], row[1]) if row is not None else (None, None)
+        return PatientProfile(
+            locale=str(locale) if locale is not None else None, banned=banned_at is not None
+        )
 
     async def set_user_locale(self, user_id: int, locale: str) -> None:
         now = self._clock()
@@ -115,11 +130,7 @@ class PatientRepository:
             )
 
     async def is_banned(self, patient_id: int) -> bool:
-        async with self._database.read() as connection:
-            banned_at = await connection.scalar(
-                select(patients.c.banned_at).where(patients.c.user_id == patient_id)
-            )
-        return banned_at is not None
+        return (await self.profile(patient_id)).banned
 
     # --- data rights -----------------------------------------------------------------------
 
@@ -173,6 +184,19 @@ class PatientRepository:
             review_ids = sorted(int(review_id) for review_id in erased_reviews.scalars())
             await connection.execute(
                 outbox.delete().where(outbox.c.patient_id == user_id, outbox.c.status == "pending")
+            )
+            # The visit loop: no reminder or follow-up waits for them any more, none queued
+            # to their chat goes out, and what they wrote about a visit is blanked.
+            await connection.execute(
+                visit_messages.delete().where(visit_messages.c.patient_id == user_id)
+            )
+            await connection.execute(
+                outbox.delete().where(outbox.c.chat_id == user_id, outbox.c.status == "pending")
+            )
+            await connection.execute(
+                update(appointments)
+                .where(appointments.c.patient_id == user_id)
+                .values(move_wish=None, feedback=None, doctor=None)
             )
             await connection.execute(
                 update(outbox).where(outbox.c.patient_id == user_id).values(text="")
