@@ -51,6 +51,8 @@ LEGACY_COUNTS = {
     # Revision 0003: the visit loop starts with no appointments.
     "appointments": 0,
     "visit_messages": 0,
+    # Revision 0005: no staff overrides yet.
+    "content_overrides": 0,
     # Revision 0006 counts the carried-over requests and reviews per day and status.
     "request_days": 6,
     "review_days": 1,
