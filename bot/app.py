@@ -21,6 +21,13 @@ from aiohttp import web
 from bot.clock import Clock, utc_now
 from bot.commands import register_commands
 from bot.content import CONTENT_DIR, Content, load_content
+from bot.content_store import (
+    OVERRIDES_REFRESH_SECONDS,
+    ContentMiddleware,
+    ContentStore,
+    OverridesRefresh,
+    reload_texts,
+)
 from bot.flood import Counter, FloodMiddleware, MemoryCounter, RedisCounter
 from bot.fsm import RepositoryStorage
 from bot.handlers import build_routers
@@ -65,9 +72,10 @@ def create_bot(settings: Settings, *, pacing: SendPacingMiddleware | None = None
 
 def load_texts(settings: Settings) -> tuple[Content, Translations]:
     """Content and translations, validated; raises ContentError / TranslationError."""
-    content = load_content(CONTENT_DIR, SUPPORTED_LOCALES)
+    directory = settings.content_dir or CONTENT_DIR
+    content = load_content(directory, SUPPORTED_LOCALES)
     translations = load_translations(
-        CONTENT_DIR,
+        directory,
         SUPPORTED_LOCALES,
         settings.default_locale,
         retention_days=settings.retention_days,
@@ -170,6 +178,10 @@ def create_dispatcher(
         DAY_SECONDS,
         RetentionTask(storage.patients, settings.retention_days, clock=clock).run_once,
     )
+    # The texts in use: the files plus staff's overrides, re-read by /reload and SIGHUP.
+    content_store = ContentStore(content, translations)
+    overrides_refresh = OverridesRefresh(content_store, storage.overrides)
+    jobs.add("content-overrides", OVERRIDES_REFRESH_SECONDS, overrides_refresh.run_once)
     updates_in_flight = UpdatesInFlight()
     # One update at a time per chat and user: a double tap on "Confirm" sees the
     # finished form instead of racing it (across instances with Redis).
@@ -193,12 +205,16 @@ def create_dispatcher(
         staff=StaffDirectory(settings),
         jobs=jobs,
         updates_in_flight=updates_in_flight,
+        content_store=content_store,
+        load_texts=lambda: load_texts(settings),
     )
     dispatcher.workflow_data.update(storage.workflow_data())
     # Outermost: counts every update from start to end, so that a stop waits for it.
     dispatcher.update.outer_middleware(updates_in_flight)
     if metrics is not None:
         dispatcher.update.outer_middleware(MetricsMiddleware(metrics))
+    # Before the locale: `translations` may have been reloaded since the last update.
+    dispatcher.update.outer_middleware(ContentMiddleware(settings.default_locale))
     dispatcher.update.outer_middleware(LocaleMiddleware())
     counter: Counter = (
         RedisCounter(redis, settings.throttle_window_seconds)
@@ -212,6 +228,8 @@ def create_dispatcher(
     # alert the handler set on `callback_answer`), so none is left spinning.
     dispatcher.callback_query.middleware(CallbackAnswers())
     dispatcher.include_routers(*build_routers())
+    # The overrides are in use before the first update is handled.
+    dispatcher.startup.register(overrides_refresh.run_once)
     dispatcher.startup.register(_on_startup)
     dispatcher.shutdown.register(_on_shutdown)
     return dispatcher
@@ -266,8 +284,36 @@ class Application:
         bot = create_bot(settings, pacing=pacing)
         return cls(settings, storage, bot, dispatcher, metrics, redis)
 
+    async def reload_texts(self) -> None:
+        """Re-read content/ (SIGHUP); a broken file is logged and the texts in use stay."""
+        failure = await reload_texts(
+            self.dispatcher["content_store"], self.dispatcher["load_texts"]
+        )
+        if failure is not None:
+            logger.error(
+                "Texts not reloaded: %s%s: %s",
+                failure.file,
+                "" if failure.line is None else f", line {failure.line}",
+                failure.detail,
+            )
+
+    def _reload_on_sighup(self) -> None:
+        """SIGHUP re-reads content/, as daemons re-read their configuration."""
+        if not hasattr(signal, "SIGHUP"):  # Windows has no SIGHUP
+            return
+        tasks: set[asyncio.Task[None]] = set()
+
+        def reload() -> None:
+            task = asyncio.create_task(self.reload_texts())
+            tasks.add(task)  # held until done: the loop keeps only weak references
+            task.add_done_callback(tasks.discard)
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
+
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Long polling until stopped; deletes a webhook first, as getUpdates needs."""
+        if handle_signals:
+            self._reload_on_sighup()
         monitoring = None
         if self.settings.metrics_port is not None:
             monitoring = await self._serve(
@@ -291,6 +337,7 @@ class Application:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, self._stopping.set)
+            self._reload_on_sighup()
         assert self.settings.webhook_url is not None
         assert self.settings.webhook_secret is not None
         secret = self.settings.webhook_secret.get_secret_value()

@@ -114,6 +114,9 @@ class LocaleContent:
     prices_note: str
     region_note: str
     services: tuple[Service, ...]
+    # Services staff hid from the price list (an override): no longer offered, but a request
+    # or a button from before still finds them by id.
+    hidden_services: tuple[Service, ...] = ()
 
     def section(self, section_id: str) -> ArticleSection | None:
         """The section for a callback's id, or None for a stale/forged id (never raises)."""
@@ -129,7 +132,7 @@ class LocaleContent:
 
     def service(self, service_id: str) -> Service | None:
         """The service for a callback's id, or None if it is unknown."""
-        for service in self.services:
+        for service in (*self.services, *self.hidden_services):
             if service.id == service_id:
                 return service
         return None
@@ -197,6 +200,13 @@ class Content:
     locales: Mapping[str, LocaleContent]
     seed_reviews: tuple[SeedReview, ...]
     clinic: ClinicDetails
+    # A temporary notice staff set under the greeting ("Closed on 31 December"): locale ->
+    # plain text, "" for every language without its own. Never in the files: an override.
+    announcements: Mapping[str, str] = field(default_factory=dict)
+
+    def announcement_for(self, locale: str | None) -> str | None:
+        """The announcement a patient of `locale` sees, or None."""
+        return self.announcements.get(locale or "") or self.announcements.get("") or None
 
     def for_locale(self, locale: str | None) -> LocaleContent:
         """The texts for a user's language, never a KeyError.

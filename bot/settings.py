@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     )
     quiet_hours: Annotated[QuietHours | None, NoDecode] = QuietHours.parse("21:00-09:00")
     follow_up_after: Annotated[timedelta, NoDecode] = timedelta(hours=2)
+    # Where the texts are read from (and re-read on /reload and SIGHUP); unset: the shipped ones.
+    content_dir: Path | None = None
 
     @field_validator("bot_token")
     @classmethod

@@ -24,6 +24,7 @@ from storage.models import (
     ReviewStatus,
     Stats,
 )
+from storage.repositories.sources import SourceStats
 
 
 def _date(t: Translator, moment: datetime, zone: ZoneInfo) -> str:
@@ -377,6 +378,33 @@ def outbox_status(t: Translator, count: int, rows: Sequence[OutboxRow], zone: Zo
                 ref=str(row.ref_id),
                 attempts=row.attempts,
                 error=html.quote(row.last_error) if row.last_error else t("outbox-no-error"),
+            )
+        )
+    return "\n".join(lines)
+
+
+# --- where patients come from (issue 15) ---
+
+
+def _source_percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def sources_block(t: Translator, rows: Sequence[SourceStats]) -> str:
+    """Per source: patients, requests, booked, came, conversion (booked of requests)."""
+    if not rows:
+        return t("source-stats-none")
+    lines = [t("source-stats-title")]
+    for row in rows:
+        lines.append(
+            t(
+                "source-stats-line",
+                source=html.quote(row.source),
+                patients=str(row.patients),
+                requests=str(row.requests),
+                booked=str(row.booked),
+                came=str(row.came),
+                conversion=_source_percent(row.conversion),
             )
         )
     return "\n".join(lines)

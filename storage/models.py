@@ -53,6 +53,7 @@ class ConsultationRequest:
     consented_at: datetime
     status: RequestStatus
     created_at: datetime
+    source: str | None = None  # the deep link the patient came by (revision 0005)
 
 
 @dataclass(frozen=True, slots=True)

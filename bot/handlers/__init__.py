@@ -12,10 +12,12 @@ from bot.handlers import (
     common,
     contacts,
     fallback,
+    links,
     managers,
     prices,
     privacy,
     reviews,
+    staff_prices,
     staff_tools,
 )
 from bot.middlewares import BanMiddleware
@@ -45,4 +47,13 @@ def build_routers() -> list[Router]:
         contacts.build_router(),
         fallback.build_router(),
     )
-    return [managers.build_router(), staff_tools.build_router(), patients, errors.build_router()]
+    return [
+        # Staff typing a new price or phone: before the manager chat's replies to patients.
+        staff_prices.build_input_router(),
+        managers.build_router(),
+        staff_tools.build_router(),
+        staff_prices.build_router(),
+        links.build_router(),
+        patients,
+        errors.build_router(),
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router, html
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BotCommandScopeChat, CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -13,18 +13,34 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot import keyboards
 from bot.callbacks import LanguageCallback, NavCallback, Screen
 from bot.commands import bot_commands
+from bot.content import Content
 from bot.handlers.screens import MenuButton, show
 from bot.i18n import Translations, Translator
-from storage.repositories import PatientRepository
+from bot.services.sources import deep_link_source
+from storage.repositories import PatientRepository, SourceRepository
 
 logger = logging.getLogger(__name__)
 
 
-async def start(message: Message, state: FSMContext, t: Translator) -> None:
+async def start(
+    message: Message,
+    state: FSMContext,
+    command: CommandObject,
+    content: Content,
+    source_repo: SourceRepository,
+    locale: str,
+    t: Translator,
+) -> None:
     had_form = await state.get_state() is not None
     await state.clear()
+    source = deep_link_source(command.args)
+    if source is not None and message.from_user is not None:
+        await source_repo.record_source(message.from_user.id, source, locale)
     name = html.quote(message.from_user.first_name) if message.from_user else ""
     text = t("start-greeting", name=name) + "\n\n" + t("contacts-greeting-clinic")
+    announcement = content.announcement_for(t.locale)
+    if announcement:
+        text += "\n\n" + t("announce-greeting", text=html.quote(announcement))
     if had_form:
         text = t("form-cancelled") + "\n\n" + text
     await message.answer(text, reply_markup=keyboards.main_menu(t))

@@ -44,6 +44,7 @@ from storage.repositories import (
     OutboxRepository,
     RequestRepository,
     ReviewRepository,
+    SourceRepository,
 )
 
 logger = logging.getLogger(__name__)
@@ -346,6 +347,7 @@ async def stats(
     message: Message,
     command: CommandObject,
     request_repo: RequestRepository,
+    source_repo: SourceRepository,
     content: Content,
     clock: Clock,
     t: Translator,
@@ -355,8 +357,12 @@ async def stats(
         await message.answer(t("staff-usage-stats"))
         return
     days = int(argument)
-    data = await request_repo.stats(clock() - timedelta(days=days))
-    await message.answer(staff_views.stats(t, content.for_locale(t.locale), days, data))
+    since = clock() - timedelta(days=days)
+    data = await request_repo.stats(since)
+    by_source = staff_views.sources_block(t, await source_repo.source_stats(since))
+    await message.answer(
+        staff_views.stats(t, content.for_locale(t.locale), days, data) + "\n\n" + by_source
+    )
 
 
 async def export(

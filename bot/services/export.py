@@ -42,6 +42,7 @@ REQUEST_COLUMNS = (
     "locale",
     "consent_version",
     "consented_at",
+    "source",  # the deep link's ?start= the patient came by (empty: none)
 )
 REVIEW_COLUMNS = ("id", "created_at", "status", "rating", "author", "text")
 TIME_COLUMNS = frozenset({"created_at", "consented_at"})
@@ -95,6 +96,7 @@ def _request_cells(
         request.locale,
         request.consent_version,
         _moment(request.consented_at, zone),
+        request.source or "",
     )
 
 

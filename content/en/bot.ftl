@@ -370,3 +370,62 @@ contacts-opens-weekday = ⛔ Closed, opens on { $weekday ->
     } at { $time }
 contacts-opens-date = ⛔ Closed, opens on { $date } at { $time }
 contacts-closed = ⛔ Closed
+
+## Staff edit prices, branches and the announcement; /reload; deep-link sources (issue 15)
+edit-prices-title = 💰 <b>Prices as patients see them</b> (staff view). Tap ✏️ to change a price or a name, or to hide a service. <code>/prices reset N</code> returns service N to the price list file.
+edit-prices-line = { $number }. { $name } — { $price } { $marks }
+edit-mark-hidden = 🙈 hidden
+edit-mark-changed = ✏️ changed
+edit-button = ✏️ { $number }. { $name }
+edit-ask-service = <b>{ $name }</b>: send the new price (a number, e.g. 1800), a new name (in your language, or another with a prefix: <code>ru: Консультация</code>), <code>hidden</code> to take it off the price list or <code>shown</code> to bring it back. /cancel to stop.
+edit-ask-phone = <b>{ $address }</b>, now { $phone }: send the new phone, like +74951234567. /cancel to stop.
+edit-ask-hours = <b>{ $address }</b>, now: { $hours }. Send a day (or days) and hours: <code>mon 09:00-20:00</code>, <code>mon-fri 09:00-20:00</code>, <code>sun closed</code>. /cancel to stop.
+edit-what-phone = Phone of { $address }
+edit-what-hours = Hours of { $address }
+edit-confirm = <b>{ $what }</b>: { $old } → { $new }. Apply?
+edit-apply-button = ✅ Apply
+edit-cancel-button = ✖️ Cancel
+edit-applied = ✅ <b>{ $what }</b>: { $old } → { $new }. Patients see it now, in every language.
+edit-cancelled = Nothing changed.
+edit-cancel-hint = Send it again, or /cancel.
+edit-target-gone = This item is no longer in the files (they were reloaded). Open the list again.
+edit-state-shown = shown
+edit-state-hidden = hidden
+edit-problem-price = A price is a whole number of roubles, from 1 to 10 000 000.
+edit-problem-name = A name is one line without &lt;, &gt; or &amp;.
+edit-problem-phone = A phone in international form, like +74951234567.
+edit-problem-hours = Hours look like <code>mon 09:00-20:00</code>, <code>mon-fri 09:00-20:00</code> or <code>sun closed</code>.
+edit-problem-too-long = That is too long.
+edit-usage-reset = <code>/prices reset N</code>, where N is the service's number in /prices.
+edit-reset-done = { $name }: back to the price list file.
+edit-reset-nothing = { $name } has no changes to undo.
+edit-no-branches = clinic.toml lists no branches.
+edit-branches-title = 📍 <b>Branches as patients see them</b> (staff view). Tap ✏️ to change a phone or opening hours. <code>/branches reset N</code> returns branch N to clinic.toml.
+edit-branch-line =
+    { $number }. { $address }
+    📞 { $phone }
+    🕘 { $hours }
+edit-phone-button = ✏️ 📞 { $number }
+edit-hours-button = ✏️ 🕘 { $number }
+edit-usage-branches-reset = <code>/branches reset N</code>, where N is the branch's number in /branches.
+edit-branch-reset-done = Branch { $number }: back to clinic.toml.
+edit-branch-reset-nothing = Branch { $number } has no changes to undo.
+announce-greeting = 📢 { $text }
+announce-set = 📢 Announcement set; patients see it under the greeting: { $text }
+announce-cleared = The announcement is removed.
+announce-none = No announcement now. <code>/announce Closed on 31 December</code> sets one for everyone (<code>/announce en …</code> for one language only); <code>/announce off</code> removes it.
+announce-current = 📢 Shown now:
+    { $text }
+    <code>/announce off</code> removes it.
+reload-done = ✅ The texts in content/ were re-read and are in use.
+reload-where-line = { $file }, line { $line }
+reload-failed = ⚠️ Not reloaded: <b>{ $where }</b>: { $detail }
+    The previous texts stay in use.
+source-usage = <code>/link source</code>: letters, digits, _ and -, up to 64 characters, e.g. <code>/link flyer</code> or <code>/link vk_post_12</code>.
+source-link = 🔗 Link for <b>{ $source }</b>:
+    { $link }
+    Patients who open it are counted under “{ $source }” in /stats.
+source-qr-caption = QR code for “{ $source }”: { $link }
+source-stats-title = <b>By source</b> (deep links):
+source-stats-line = • { $source }: patients { $patients }, requests { $requests }, booked { $booked }, came { $came }, conversion { $conversion }
+source-stats-none = No patient came by a deep link in this period.

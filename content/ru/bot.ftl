@@ -380,3 +380,62 @@ contacts-opens-weekday = ⛔ Закрыто, откроется { $weekday ->
     } в { $time }
 contacts-opens-date = ⛔ Закрыто, откроется { $date } в { $time }
 contacts-closed = ⛔ Закрыто
+
+## Staff edit prices, branches and the announcement; /reload; deep-link sources (issue 15)
+edit-prices-title = 💰 <b>Цены, как их видят пациенты</b> (для сотрудников). Нажмите ✏️, чтобы изменить цену или название либо скрыть услугу. <code>/prices reset N</code> вернёт услуге N значение из файла прайса.
+edit-prices-line = { $number }. { $name } — { $price } { $marks }
+edit-mark-hidden = 🙈 скрыта
+edit-mark-changed = ✏️ изменена
+edit-button = ✏️ { $number }. { $name }
+edit-ask-service = <b>{ $name }</b>: пришлите новую цену (число, например 1800), новое название (на вашем языке или на другом с префиксом: <code>en: Consultation</code>), <code>скрыть</code>, чтобы убрать услугу из прайса, или <code>показать</code>, чтобы вернуть. /cancel — отменить.
+edit-ask-phone = <b>{ $address }</b>, сейчас { $phone }: пришлите новый телефон, например +74951234567. /cancel — отменить.
+edit-ask-hours = <b>{ $address }</b>, сейчас: { $hours }. Пришлите день (или дни) и часы: <code>пн 09:00-20:00</code>, <code>пн-пт 09:00-20:00</code>, <code>вс выходной</code>. /cancel — отменить.
+edit-what-phone = Телефон: { $address }
+edit-what-hours = Часы работы: { $address }
+edit-confirm = <b>{ $what }</b>: { $old } → { $new }. Применить?
+edit-apply-button = ✅ Применить
+edit-cancel-button = ✖️ Отмена
+edit-applied = ✅ <b>{ $what }</b>: { $old } → { $new }. Пациенты уже видят это на всех языках.
+edit-cancelled = Ничего не изменено.
+edit-cancel-hint = Пришлите ещё раз или /cancel.
+edit-target-gone = Этого уже нет в файлах (их перечитали). Откройте список заново.
+edit-state-shown = показана
+edit-state-hidden = скрыта
+edit-problem-price = Цена — целое число рублей от 1 до 10 000 000.
+edit-problem-name = Название — одна строка без &lt;, &gt; и &amp;.
+edit-problem-phone = Телефон в международном виде, например +74951234567.
+edit-problem-hours = Часы пишутся так: <code>пн 09:00-20:00</code>, <code>пн-пт 09:00-20:00</code> или <code>вс выходной</code>.
+edit-problem-too-long = Слишком длинно.
+edit-usage-reset = <code>/prices reset N</code>, где N — номер услуги в /prices.
+edit-reset-done = { $name }: снова как в файле прайса.
+edit-reset-nothing = У «{ $name }» нет изменений.
+edit-no-branches = В clinic.toml нет филиалов.
+edit-branches-title = 📍 <b>Филиалы, как их видят пациенты</b> (для сотрудников). Нажмите ✏️, чтобы изменить телефон или часы работы. <code>/branches reset N</code> вернёт филиалу N значения из clinic.toml.
+edit-branch-line =
+    { $number }. { $address }
+    📞 { $phone }
+    🕘 { $hours }
+edit-phone-button = ✏️ 📞 { $number }
+edit-hours-button = ✏️ 🕘 { $number }
+edit-usage-branches-reset = <code>/branches reset N</code>, где N — номер филиала в /branches.
+edit-branch-reset-done = Филиал { $number }: снова как в clinic.toml.
+edit-branch-reset-nothing = У филиала { $number } нет изменений.
+announce-greeting = 📢 { $text }
+announce-set = 📢 Объявление установлено, пациенты видят его под приветствием: { $text }
+announce-cleared = Объявление убрано.
+announce-none = Объявления нет. <code>/announce 31 декабря не работаем</code> — для всех (<code>/announce ru …</code> — только для одного языка); <code>/announce off</code> — убрать.
+announce-current = 📢 Сейчас показывается:
+    { $text }
+    <code>/announce off</code> — убрать.
+reload-done = ✅ Тексты из content/ перечитаны и уже используются.
+reload-where-line = { $file }, строка { $line }
+reload-failed = ⚠️ Не перечитано: <b>{ $where }</b>: { $detail }
+    Пока используются прежние тексты.
+source-usage = <code>/link источник</code>: латинские буквы, цифры, _ и -, до 64 символов, например <code>/link flyer</code> или <code>/link vk_post_12</code>.
+source-link = 🔗 Ссылка для <b>{ $source }</b>:
+    { $link }
+    Пациенты, открывшие её, учитываются в /stats под «{ $source }».
+source-qr-caption = QR-код для «{ $source }»: { $link }
+source-stats-title = <b>По источникам</b> (ссылки с меткой):
+source-stats-line = • { $source }: пациентов { $patients }, заявок { $requests }, записано { $booked }, пришли { $came }, конверсия { $conversion }
+source-stats-none = За этот период по ссылкам с меткой никто не пришёл.

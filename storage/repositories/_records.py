@@ -36,6 +36,7 @@ def request_of(row: Row[Any]) -> ConsultationRequest:
         consented_at=row.consented_at,
         status=RequestStatus(row.status),
         created_at=row.created_at,
+        source=row.source,
     )
 
 
