@@ -297,7 +297,7 @@ class Application:
                 failure.detail,
             )
 
-    def _reload_on_sighup(self) -> None:
+    def reload_on_sighup(self) -> None:
         """SIGHUP re-reads content/, as daemons re-read their configuration."""
         if not hasattr(signal, "SIGHUP"):  # Windows has no SIGHUP
             return
@@ -313,7 +313,7 @@ class Application:
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Long polling until stopped; deletes a webhook first, as getUpdates needs."""
         if handle_signals:
-            self._reload_on_sighup()
+            self.reload_on_sighup()
         monitoring = None
         if self.settings.metrics_port is not None:
             monitoring = await self._serve(
@@ -337,7 +337,7 @@ class Application:
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signum, self._stopping.set)
-            self._reload_on_sighup()
+            self.reload_on_sighup()
         assert self.settings.webhook_url is not None
         assert self.settings.webhook_secret is not None
         secret = self.settings.webhook_secret.get_secret_value()
