@@ -36,7 +36,8 @@ async def link(message: Message, command: CommandObject, bot: Bot, t: Translator
     url = deep_link(me.username, source)
     await message.answer(t("source-link", source=html.quote(source), link=html.quote(url)))
     thread_id = message.message_thread_id if message.is_topic_message else None
-    await bot.send_photo(
+    # A document, not a photo: Telegram recompresses photos, and a print needs sharp edges.
+    await bot.send_document(
         message.chat.id,
         BufferedInputFile(qr_png(url), filename=f"qr_{source}.png"),
         caption=t("source-qr-caption", source=html.quote(source), link=html.quote(url)),
