@@ -50,6 +50,8 @@ CLOSED = "closed"
 MAX_ANNOUNCEMENT_LEN = 500
 _E164_RE = re.compile(r"\+[1-9][0-9]{6,14}")
 _PRICE_RE = re.compile(r"[0-9][0-9 \u00a0\u202f]*")
+# "<days> <hours>": the days are words (and , -), the hours start with a digit or say closed.
+_HOURS_INPUT_RE = re.compile(r"(?P<days>[^\d]+?)\s+(?P<value>\d.*|[^\d\s]+)")
 _LOCALE_PREFIX_RE = re.compile(r"^([a-z]{2})\s*:\s*(.+)$", re.DOTALL)
 HIDE_WORDS = frozenset({"hidden", "hide", "скрыть", "скрыта", "скрыто"})
 SHOW_WORDS = frozenset({"shown", "show", "показать", "показывать"})
@@ -189,13 +191,13 @@ def parse_phone_edit(text: str, branch: Branch) -> Edit | InputProblem:
 
 def parse_hours_edit(text: str, branch: Branch) -> Edit | InputProblem:
     """`mon 09:00-20:00`, `sat closed`, or several: `mon-fri 09:00-20:00` / `sat, sun closed`."""
-    words = text.strip().lower().split(maxsplit=1)
-    if len(words) != 2:
+    found = _HOURS_INPUT_RE.fullmatch(text.strip().lower())
+    if found is None:
         return InputProblem.HOURS
-    days = _days(words[0].rstrip(":"))
+    days = _days(re.sub(r"\s", "", found.group("days")).rstrip(":"))
     if days is None:
         return InputProblem.HOURS
-    value = words[1].strip()
+    value = found.group("value").strip()
     if value in CLOSED_WORDS:
         stored = CLOSED
     else:
