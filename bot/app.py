@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -28,9 +29,11 @@ from bot.content_store import (
     OverridesRefresh,
     reload_texts,
 )
+from bot.digests import DigestLine, render_digest
 from bot.flood import Counter, FloodMiddleware, MemoryCounter, RedisCounter
 from bot.fsm import RepositoryStorage
 from bot.handlers import build_routers
+from bot.handlers.visits import VisitTexts
 from bot.i18n import Translations, load_translations
 from bot.jobs import PeriodicJobs
 from bot.metrics import Metrics, MetricsMiddleware
@@ -38,7 +41,9 @@ from bot.middlewares import CallbackAnswers, LocaleMiddleware, UpdatesInFlight
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.pacing import SendPacingMiddleware
 from bot.retry import RetryAfterMiddleware
+from bot.services.appointments import VisitRules
 from bot.services.retention import DAY_SECONDS, RetentionTask
+from bot.services.visits import VISIT_MESSAGES_SECONDS, VisitMessagesJob
 from bot.settings import SUPPORTED_LOCALES, Settings
 from bot.staff import StaffDirectory
 from bot.startup import check_telegram, open_database
@@ -157,6 +162,16 @@ def create_dispatcher(
             clinic_t("outbox-alert", error=html.quote(error), count=pending),
         )
 
+    def digest(lines: Sequence[DigestLine]) -> tuple[str, str]:
+        # The texts in use when it goes out: `content_store` (below) follows /reload.
+        texts = content_store.translations
+        return render_digest(
+            texts.get(settings.default_locale),
+            content_store.content.for_locale(settings.default_locale),
+            texts,
+            lines,
+        )
+
     outbox = OutboxSender(
         storage.outbox,
         storage.patients,
@@ -171,12 +186,27 @@ def create_dispatcher(
         topic_title=lambda name, user_id: clinic_t("topic-title", name=name, id=str(user_id)),
         alert=alert,
         on_error=(lambda code: metrics.send_errors.labels(code=code).inc()) if metrics else None,
+        # A patient who blocked the bot gets no further reminders or follow-ups.
+        on_patient_gone=storage.appointments.cancel_patient_messages,
+        digest=digest,
     )
     jobs = PeriodicJobs()
     jobs.add(
         "retention",
         DAY_SECONDS,
         RetentionTask(storage.patients, settings.retention_days, clock=clock).run_once,
+    )
+    # The visit loop: due reminders and follow-ups move into the outbox, once each.
+    jobs.add(
+        "visit-messages",
+        VISIT_MESSAGES_SECONDS,
+        VisitMessagesJob(
+            storage.appointments,
+            rules=VisitRules.from_settings(settings),
+            render=VisitTexts(translations, content, settings.clinic_zone).render,
+            wake=outbox.wake,
+            clock=clock,
+        ).run_once,
     )
     # The texts in use: the files plus staff's overrides, re-read by /reload and SIGHUP.
     content_store = ContentStore(content, translations)

@@ -128,3 +128,47 @@ class StaffModerationCallback(CallbackData, prefix="sm"):
 
 class ForgetCallback(CallbackData, prefix="fg"):
     confirm: bool
+
+
+class DigestCallback(CallbackData, prefix="dg"):
+    """A button of a manager-chat digest: posts the full card of the outbox row it lists."""
+
+    outbox: int
+
+
+class AppointmentAction(StrEnum):
+    OPEN = "o"  # the card's 🗓 button: set or change the appointment
+    DAY = "d"  # value: YYYYMMDD, the clinic's local day
+    SLOT = "s"  # value: YYYYMMDDHHMM, the clinic's local time
+    BACK = "b"  # back to the days
+    BRANCH = "br"  # value: the branch id
+    NO_DOCTOR = "nd"
+    CANCEL = "x"
+
+
+class AppointmentCallback(CallbackData, prefix="ap"):
+    """The managers' appointment dialog of a request (and the card's 🗓 button)."""
+
+    action: AppointmentAction
+    request: int
+    value: str = ""
+
+
+class VisitAction(StrEnum):
+    COME = "c"
+    MOVE = "m"
+    CANCEL = "x"
+    CANCEL_YES = "y"
+    CANCEL_NO = "n"
+    RATE = "r"  # stars: 1-5, the patient came
+    MISSED = "0"
+
+
+class VisitCallback(CallbackData, prefix="vs"):
+    """A patient's button on a confirmation, reminder or follow-up; `revision` is the
+    appointment's when the message was sent, so a button of a moved visit is stale."""
+
+    action: VisitAction
+    appointment: int
+    revision: int = 0
+    stars: int = 0

@@ -16,6 +16,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     NOT_SURE,
+    AppointmentAction,
+    AppointmentCallback,
     ArticleCallback,
     BookingAction,
     BookingCallback,
@@ -31,6 +33,8 @@ from bot.callbacks import (
     ServiceCallback,
     StatusCallback,
     TimeSlot,
+    VisitAction,
+    VisitCallback,
 )
 from bot.content import ArticleSection, Service
 from bot.i18n import Translator
@@ -362,8 +366,13 @@ def languages(t: Translator, locales: Sequence[str]) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def request_card(t: Translator, request_id: int, current: RequestStatus) -> InlineKeyboardMarkup:
-    """Status buttons of a request card in the manager chat; the current status is marked."""
+def request_card(
+    t: Translator, request_id: int, current: RequestStatus, *, has_appointment: bool = False
+) -> InlineKeyboardMarkup:
+    """Status buttons of a request card in the manager chat; the current status is marked.
+
+    A booked request also gets the 🗓 button that sets (or changes) its appointment.
+    """
     builder = InlineKeyboardBuilder()
     for status in REQUEST_STATUS_BUTTONS:
         label = t(f"status-button-{status.value}")
@@ -372,6 +381,15 @@ def request_card(t: Translator, request_id: int, current: RequestStatus) -> Inli
             callback_data=StatusCallback(request=request_id, new=status, was=current),
         )
     builder.adjust(3, 3)
+    if current == RequestStatus.BOOKED:
+        builder.row(
+            InlineKeyboardButton(
+                text=t("appt-button-change" if has_appointment else "appt-button-set"),
+                callback_data=AppointmentCallback(
+                    action=AppointmentAction.OPEN, request=request_id
+                ).pack(),
+            )
+        )
     return builder.as_markup()
 
 
@@ -384,5 +402,150 @@ def review_card(t: Translator, review_id: int) -> InlineKeyboardMarkup:
     builder.button(
         text=t("moderation-button-hide"),
         callback_data=ModerationCallback(review=review_id, status=ReviewStatus.HIDDEN),
+    )
+    return builder.as_markup()
+
+
+# ---- the visit loop: the managers' appointment dialog and the patient's answers ----
+
+
+def appointment_days(
+    t: Translator, request_id: int, days: Sequence[tuple[str, str]]
+) -> InlineKeyboardMarkup:
+    """`days`: (label, YYYYMMDD) of the next working days."""
+    builder = InlineKeyboardBuilder()
+    for label, value in days:
+        builder.button(
+            text=label,
+            callback_data=AppointmentCallback(
+                action=AppointmentAction.DAY, request=request_id, value=value
+            ),
+        )
+    builder.adjust(3)
+    builder.row(_appointment_cancel(t, request_id))
+    return builder.as_markup()
+
+
+def appointment_slots(
+    t: Translator, request_id: int, slots: Sequence[tuple[str, str]]
+) -> InlineKeyboardMarkup:
+    """`slots`: (HH:MM, YYYYMMDDHHMM) of one day."""
+    builder = InlineKeyboardBuilder()
+    for label, value in slots:
+        builder.button(
+            text=label,
+            callback_data=AppointmentCallback(
+                action=AppointmentAction.SLOT, request=request_id, value=value
+            ),
+        )
+    builder.adjust(4)
+    builder.row(
+        InlineKeyboardButton(
+            text=t("appt-button-back"),
+            callback_data=AppointmentCallback(
+                action=AppointmentAction.BACK, request=request_id
+            ).pack(),
+        ),
+        _appointment_cancel(t, request_id),
+    )
+    return builder.as_markup()
+
+
+def appointment_branches(
+    t: Translator, request_id: int, branches: Sequence[tuple[str, str]]
+) -> InlineKeyboardMarkup:
+    """`branches`: (address, branch id)."""
+    builder = InlineKeyboardBuilder()
+    for label, value in branches:
+        builder.button(
+            text=label,
+            callback_data=AppointmentCallback(
+                action=AppointmentAction.BRANCH, request=request_id, value=value
+            ),
+        )
+    builder.adjust(1)
+    builder.row(_appointment_cancel(t, request_id))
+    return builder.as_markup()
+
+
+def appointment_doctor(t: Translator, request_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=t("appt-button-no-doctor"),
+                    callback_data=AppointmentCallback(
+                        action=AppointmentAction.NO_DOCTOR, request=request_id
+                    ).pack(),
+                ),
+                _appointment_cancel(t, request_id),
+            ]
+        ]
+    )
+
+
+def _appointment_cancel(t: Translator, request_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=t("appt-button-cancel"),
+        callback_data=AppointmentCallback(
+            action=AppointmentAction.CANCEL, request=request_id
+        ).pack(),
+    )
+
+
+def _visit_button(
+    t: Translator, key: str, action: VisitAction, appointment_id: int, revision: int
+) -> InlineKeyboardButton:
+    return InlineKeyboardButton(
+        text=t(key),
+        callback_data=VisitCallback(
+            action=action, appointment=appointment_id, revision=revision
+        ).pack(),
+    )
+
+
+def visit_answers(t: Translator, appointment_id: int, revision: int) -> InlineKeyboardMarkup:
+    """✅ I'll come · ↪️ Move · ✖️ Cancel, under a confirmation or a reminder."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [_visit_button(t, "visit-button-come", VisitAction.COME, appointment_id, revision)],
+            [
+                _visit_button(t, "visit-button-move", VisitAction.MOVE, appointment_id, revision),
+                _visit_button(
+                    t, "visit-button-cancel", VisitAction.CANCEL, appointment_id, revision
+                ),
+            ],
+        ]
+    )
+
+
+def visit_cancel_confirm(t: Translator, appointment_id: int, revision: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _visit_button(
+                    t, "visit-cancel-yes", VisitAction.CANCEL_YES, appointment_id, revision
+                ),
+                _visit_button(
+                    t, "visit-cancel-no", VisitAction.CANCEL_NO, appointment_id, revision
+                ),
+            ]
+        ]
+    )
+
+
+def visit_follow_up(t: Translator, appointment_id: int, revision: int) -> InlineKeyboardMarkup:
+    """1-5 stars (the patient came) or "I did not come"."""
+    builder = InlineKeyboardBuilder()
+    for stars in range(1, 6):
+        builder.button(
+            text="⭐" * stars,
+            callback_data=VisitCallback(
+                action=VisitAction.RATE, appointment=appointment_id, revision=revision, stars=stars
+            ),
+        )
+    builder.adjust(1)
+    builder.row(
+        _visit_button(t, "visit-button-missed", VisitAction.MISSED, appointment_id, revision)
     )
     return builder.as_markup()

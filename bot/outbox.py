@@ -17,6 +17,7 @@ import contextlib
 import html as html_module
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -35,6 +36,7 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
 from bot.clock import Clock, utc_now
+from bot.digests import DigestLine, DigestPolicy, DigestRenderer
 from bot.pacing import SendPace
 from storage.models import OutboxMessage, PendingMessage
 from storage.repositories import ConversationRepository, OutboxRepository, PatientRepository
@@ -78,6 +80,33 @@ class OutboxTiming:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What to do with the requests at the head of the queue: wait this long and look
+    again, post this many of them as one digest, or (neither) post the first as a card."""
+
+    wait: float = 0.0
+    digest: int = 0
+
+
+def _request_run(batch: Sequence[PendingMessage], start: int) -> list[PendingMessage]:
+    """The request cards waiting in a row from `start`, into one chat and thread: what a
+    digest may list without changing the order of anything else."""
+    run: list[PendingMessage] = []
+    for pending in batch[start:]:
+        message = pending.message
+        first = run[0].message if run else message
+        if (
+            message.kind != "request"
+            or message.copy_chat_id is not None
+            or message.thread_under_patient
+            or (message.chat_id, message.thread_id) != (first.chat_id, first.thread_id)
+        ):
+            break
+        run.append(pending)
+    return run
+
+
 class _StopRequestedError(Exception):
     """Raised instead of starting a request to Telegram once a stop was asked for."""
 
@@ -104,8 +133,12 @@ class OutboxSender:
         topic_title: Callable[[str, int], str] = lambda name, user_id: f"{name} · {user_id}",
         alert: Alert | None = None,
         on_error: Callable[[str], None] | None = None,
+        on_patient_gone: Callable[[int], Awaitable[object]] | None = None,
         clock: Clock = utc_now,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        digest: DigestRenderer | None = None,
+        digest_policy: DigestPolicy | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._outbox = outbox_repo
         self._patients = patient_repo
@@ -114,9 +147,15 @@ class OutboxSender:
         self._topics = topics
         self._topic_title = topic_title
         self._alert = alert
+        self._on_patient_gone = on_patient_gone
         self._on_error = on_error
         self._clock = clock
         self._sleep = sleep
+        # Digests are for one busy chat; with a topic per patient each card has its place.
+        self._digest = None if topics else digest
+        self._digest_policy = digest_policy or DigestPolicy()
+        self._monotonic = monotonic
+        self._last_post: float | None = None  # when this sender last posted, monotonic
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._failing_since_error: str | None = None
@@ -177,16 +216,67 @@ class OutboxSender:
         return min(max(seconds, 0.0), self._timing.poll_seconds)
 
     async def deliver_due(self, bot: Bot) -> int:
-        """Send every due row in order; stop at the first failure so the chat keeps order."""
+        """Send every due row in order; stop at the first failure so the chat keeps order.
+
+        A backlog of request cards goes as digests (`bot.digests`); returns how many rows
+        were delivered, each row of a digest counting once.
+        """
         sent = 0
         while True:
             batch = await self._outbox.due_outbox(self._clock(), BATCH)
             if not batch:
                 return sent
-            for pending in batch:
-                if not await self._deliver(bot, pending):
+            index = 0
+            while index < len(batch):
+                run = _request_run(batch, index) if self._digest is not None else []
+                plan = await self._plan(run) if run else _Plan()
+                if plan.wait > 0:
+                    # Claim again after the pause: requests that came meanwhile join in.
+                    await self._sleep(plan.wait)
+                    break
+                delivered = plan.digest if plan.digest > 1 else 1
+                if plan.digest > 1:
+                    ok = await self._deliver(bot, run[0], digest=run[: plan.digest])
+                else:
+                    ok = await self._deliver(bot, batch[index])
+                if not ok:
                     return sent
-                sent += 1
+                sent += delivered
+                index += delivered
+
+    async def _plan(self, run: Sequence[PendingMessage]) -> _Plan:
+        """Cards while the chat's pace posts them within the policy's horizon; else digests.
+
+        Reads the manager chat's window (all instances' sends, `send_window`). A window that
+        refills slower than the horizon (Telegram's minute) keeps a reserve of sends for
+        digests: spending the last ones on single cards would leave a burst that follows
+        waiting a whole minute.
+        """
+        policy = self._digest_policy
+        pace = self._timing.pace
+        window = pace.per_chat_window_seconds * (1.0 + pace.margin)
+        free, frees_in = await self._outbox.send_window(
+            run[0].message.chat_id, pace.per_chat_limit, window
+        )
+        slow = window > policy.horizon_seconds
+        reserve = policy.reserve if slow else 0
+        # What the chat takes within the horizon: the sends free now and those freed by then.
+        capacity = free + pace.per_chat_limit * policy.horizon_seconds / window - reserve
+        if len(run) <= capacity and (not slow or free > reserve):
+            return _Plan()
+        if free <= 0:
+            # Nothing can go now; what waits once a send frees up goes together.
+            return _Plan(wait=max(frees_in, 0.05))
+        if len(run) >= policy.size:
+            return _Plan(digest=policy.size)
+        if len(run) > capacity:
+            return _Plan(digest=len(run) if len(run) > 1 else 0)
+        # The reserve is reached: a lone request waits one pace interval for company.
+        interval = window / pace.per_chat_limit
+        since_last = interval if self._last_post is None else self._monotonic() - self._last_post
+        if since_last < interval:
+            return _Plan(wait=interval - since_last)
+        return _Plan(digest=len(run) if len(run) > 1 else 0)
 
     def _begin_request(self) -> None:
         """Called right before a request whose outcome must be stored; refused when stopping."""
@@ -194,14 +284,47 @@ class OutboxSender:
             raise _StopRequestedError
         self._settled.clear()
 
-    async def _deliver(self, bot: Bot, pending: PendingMessage) -> bool:
+    async def _deliver(
+        self, bot: Bot, pending: PendingMessage, digest: Sequence[PendingMessage] = ()
+    ) -> bool:
         try:
-            return await self._attempt(bot, pending)
+            if digest:
+                message = await self._digest_message(digest)
+                if message is not None:
+                    return await self._attempt(bot, pending, message, digest)
+            return await self._attempt(bot, pending, pending.message, ())
         finally:
             self._settled.set()
 
-    async def _attempt(self, bot: Bot, pending: PendingMessage) -> bool:
-        message = pending.message
+    async def _digest_message(self, rows: Sequence[PendingMessage]) -> OutboxMessage | None:
+        """The digest listing `rows` (None if one of their requests is gone: each row then
+        goes as its card, as without a backlog)."""
+        assert self._digest is not None
+        requests = await self._outbox.digest_requests([row.message.ref_id for row in rows])
+        if len(requests) != len(rows):
+            return None
+        text, markup = self._digest(
+            [DigestLine(row.id, request) for row, request in zip(rows, requests, strict=True)]
+        )
+        first = rows[0].message
+        return OutboxMessage(
+            kind="digest",
+            ref_id=first.ref_id,
+            chat_id=first.chat_id,
+            thread_id=first.thread_id,
+            text=text,
+            reply_markup=markup,
+        )
+
+    async def _attempt(
+        self,
+        bot: Bot,
+        pending: PendingMessage,
+        message: OutboxMessage,
+        digest: Sequence[PendingMessage],
+    ) -> bool:
+        """Post `message` (the row's own, or the digest that lists `digest`, `pending` first)
+        and record it; a failure postpones `pending`, which holds the rows behind it."""
         try:
             message_id = await self._send(bot, message)
         except TelegramRetryAfter as error:
@@ -218,6 +341,21 @@ class OutboxSender:
             self._count_error(error)
             await self._postpone(bot, pending, _describe(error), None, permanent=False)
             return False
+        except TelegramForbiddenError as error:
+            self._count_error(error)
+            if message.chat_id <= 0:  # the manager chat: staff must act
+                await self._postpone(bot, pending, _describe(error), None, permanent=True)
+                return False
+            # A patient who blocked the bot (the visit loop writes to patients): the message
+            # is dropped, not retried, nothing behind it waits, and nothing more is planned.
+            reason = _describe(error)
+            await self._until_recorded(
+                f"{message.kind} {message.ref_id} as undeliverable",
+                lambda: self._outbox.mark_outbox_dropped(pending.id, reason),
+            )
+            if self._on_patient_gone is not None:
+                await self._on_patient_gone(message.chat_id)
+            return True
         except TelegramBadRequest as error:
             self._count_error(error)
             if _chat_level(error):
@@ -241,15 +379,26 @@ class OutboxSender:
             self._count_error(error)
             await self._postpone(bot, pending, _describe(error), None, permanent=True)
             return False
-        await self._until_recorded(
-            f"{message.kind} {message.ref_id} as sent",
-            lambda: self._outbox.mark_outbox_sent(pending.id, message_id),
-        )
+        self._last_post = self._monotonic()
+        if digest:
+            listed = [row.id for row in digest]
+            await self._until_recorded(
+                f"a digest of {len(listed)} requests from {message.ref_id} as sent",
+                lambda: self._outbox.mark_outbox_digested(listed, message_id),
+            )
+        else:
+            await self._until_recorded(
+                f"{message.kind} {message.ref_id} as sent",
+                lambda: self._outbox.mark_outbox_sent(pending.id, message_id),
+            )
         if self._failing_since_error is not None:
             logger.info("Manager chat reachable again; outbox delivery resumed")
             self._failing_since_error = None
             self._alerted = False
-        logger.info("Delivered %s %d to the manager chat", message.kind, message.ref_id)
+        if digest:
+            logger.info("Delivered a digest of %d requests to the manager chat", len(digest))
+        else:
+            logger.info("Delivered %s %d to the manager chat", message.kind, message.ref_id)
         return True
 
     async def _send(self, bot: Bot, message: OutboxMessage) -> int:

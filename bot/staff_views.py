@@ -23,6 +23,7 @@ from storage.models import (
     Review,
     ReviewStatus,
     Stats,
+    VisitStats,
 )
 from storage.repositories.sources import SourceStats
 
@@ -212,9 +213,16 @@ def pack(parts: Sequence[str], limit: int = MESSAGE_LIMIT) -> list[str]:
 
 
 def personal_data(
-    t: Translator, content: LocaleContent, data: PersonalData, zone: ZoneInfo
+    t: Translator,
+    content: LocaleContent,
+    data: PersonalData,
+    zone: ZoneInfo,
+    appointments: Sequence[str] = (),
 ) -> list[str]:
-    """What the clinic keeps about a patient; times in the clinic's `zone`."""
+    """What the clinic keeps about a patient; times in the clinic's `zone`.
+
+    `appointments`: the visit loop's paragraphs (appointments and the answers given).
+    """
     language = t(f"language-name-{data.locale}") if data.locale in ("ru", "en") else "—"
     parts = [t("mydata-title"), t("mydata-language", language=language)]
     if data.requests:
@@ -238,6 +246,7 @@ def personal_data(
             t("mydata-consent-line", version=c.version, at=_date(t, c.at, zone))
             for c in data.consents
         ]
+    parts += appointments
     if not (data.requests or data.reviews or data.consents):
         parts.append(t("mydata-nothing"))
     parts.append(t("mydata-footer"))
@@ -408,3 +417,15 @@ def sources_block(t: Translator, rows: Sequence[SourceStats]) -> str:
             )
         )
     return "\n".join(lines)
+
+
+def visit_stats(t: Translator, data: VisitStats) -> str:
+    """/stats: visits due in the period, and how many of the patients came (booked → came)."""
+    share = data.came_share
+    return t(
+        "appt-stats",
+        booked=data.booked,
+        came=data.came,
+        missed=data.missed,
+        share=f"{format_decimal(share * 100, t.locale)}%" if share is not None else "—",
+    )

@@ -7,6 +7,7 @@ from aiogram.enums import ChatType
 
 from bot import errors
 from bot.handlers import (
+    appointments,
     articles,
     booking,
     common,
@@ -19,6 +20,7 @@ from bot.handlers import (
     reviews,
     staff_prices,
     staff_tools,
+    visits,
 )
 from bot.middlewares import BanMiddleware
 
@@ -45,11 +47,14 @@ def build_routers() -> list[Router]:
         reviews.build_router(),
         privacy.build_router(),
         contacts.build_router(),
+        visits.build_router(),
         fallback.build_router(),
     )
     return [
         # Staff typing a new price or phone: before the manager chat's replies to patients.
         staff_prices.build_input_router(),
+        # A manager typing an appointment's time: before the replies to patients too.
+        appointments.build_router(),
         managers.build_router(),
         staff_tools.build_router(),
         staff_prices.build_router(),

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, Filter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards, staff_views
-from bot.callbacks import ModerationCallback, StatusCallback
+from bot.callbacks import DigestCallback, ModerationCallback, StatusCallback
 from bot.clock import Clock
+from bot.content import Content
+from bot.handlers import appointments, digests, visits
 from bot.i18n import Translator
 from bot.services.common import StaffMember
 from bot.services.relay import (
@@ -26,7 +27,9 @@ from bot.services.requests import change_status
 from bot.services.reviews import moderate_review
 from bot.settings import Settings
 from bot.staff import StaffDirectory
+from storage.models import RequestStatus
 from storage.repositories import (
+    AppointmentRepository,
     AuditRepository,
     ConversationRepository,
     PatientRepository,
@@ -87,33 +90,6 @@ async def _card_of(
     return card is not None and card.kind == kind and card.ref_id == ref_id
 
 
-async def _refresh_card(
-    callback: CallbackQuery,
-    request_repo: RequestRepository,
-    conversation_repo: ConversationRepository,
-    t: Translator,
-    request_id: int,
-    zone: ZoneInfo,
-) -> None:
-    message = callback.message
-    if not isinstance(message, Message):
-        return
-    card = await conversation_repo.manager_message(message.chat.id, message.message_id)
-    request = await request_repo.get_request(request_id)
-    if card is None or request is None:
-        return
-    events = await request_repo.request_events(request_id)
-    try:
-        await message.edit_text(
-            staff_views.with_status(t, card.text, events[-1] if events else None, zone),
-            reply_markup=keyboards.request_card(t, request_id, request.status),
-        )
-    except TelegramBadRequest as error:
-        # A manager who lost a race sees the card the winner already refreshed.
-        if "message is not modified" not in error.message:
-            raise
-
-
 async def status_pressed(
     callback: CallbackQuery,
     callback_data: StatusCallback,
@@ -122,8 +98,12 @@ async def status_pressed(
     request_repo: RequestRepository,
     conversation_repo: ConversationRepository,
     audit_repo: AuditRepository,
+    appointment_repo: AppointmentRepository,
     staff: StaffDirectory,
+    state: FSMContext,
+    content: Content,
     settings: Settings,
+    clock: Clock,
     clinic_t: Translator,
 ) -> None:
     if not await staff.is_staff(bot, callback.from_user.id):
@@ -143,18 +123,36 @@ async def status_pressed(
     if change is None:
         callback_answer.text = clinic_t("stale-button")
         return
-    await _refresh_card(
-        callback,
-        request_repo,
-        conversation_repo,
-        clinic_t,
-        callback_data.request,
-        settings.clinic_zone,
-    )
+    message = callback.message
+    if isinstance(message, Message):
+        await visits.refresh_card(
+            bot,
+            chat_id=message.chat.id,
+            message_id=message.message_id,
+            request_id=callback_data.request,
+            request_repo=request_repo,
+            appointment_repo=appointment_repo,
+            conversation_repo=conversation_repo,
+            content=content,
+            clinic_t=clinic_t,
+            zone=settings.clinic_zone,
+        )
     if change.applied:
         callback_answer.text = clinic_t(
             "status-changed", status=clinic_t(f"status-name-{change.current.value}")
         )
+        if change.current == RequestStatus.BOOKED and isinstance(message, Message):
+            # Booked: when? The visit loop starts with the appointment.
+            await appointments.open_dialog(
+                bot,
+                message,
+                callback_data.request,
+                state,
+                content=content,
+                settings=settings,
+                clock=clock,
+                clinic_t=clinic_t,
+            )
     else:
         callback_answer.text = staff_views.status_race(
             clinic_t, change.last_event, change.current, settings.clinic_zone
@@ -315,6 +313,7 @@ def build_router() -> Router:
     router.my_chat_member.register(bot_membership_changed)
     router.callback_query.register(status_pressed, StatusCallback.filter())
     router.callback_query.register(moderation_pressed, ModerationCallback.filter())
+    router.callback_query.register(digests.open_pressed, DigestCallback.filter())
     router.message.register(ban, Command("ban", "unban"))
     router.message.register(reply_to_patient_message, F.reply_to_message, ~F.text.startswith("/"))
     return router

@@ -14,12 +14,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import keyboards, staff_views
 from bot.callbacks import ForgetCallback
 from bot.content import Content
-from bot.handlers.screens import managers, show
+from bot.handlers import visits
+from bot.handlers.screens import end_form, managers, show
 from bot.i18n import Translator
 from bot.outbox import OutboxSender
 from bot.services.privacy import erase_patient
 from bot.settings import Settings
-from storage.repositories import PatientRepository
+from storage.repositories import AppointmentRepository, PatientRepository
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ class TelegramCleaner:
 async def my_data(
     message: Message,
     patient_repo: PatientRepository,
+    appointment_repo: AppointmentRepository,
     content: Content,
     settings: Settings,
     t: Translator,
@@ -88,12 +90,16 @@ async def my_data(
         return
     data = await patient_repo.personal_data(message.from_user.id)
     local = content.for_locale(t.locale)
-    for part in staff_views.personal_data(t, local, data, settings.clinic_zone):
+    zone = settings.clinic_zone
+    appointments = visits.personal_appointments(
+        t, await appointment_repo.of_patient(message.from_user.id), zone
+    )
+    for part in staff_views.personal_data(t, local, data, zone, appointments):
         await message.answer(part)
 
 
-async def forget(message: Message, state: FSMContext, t: Translator) -> None:
-    await state.clear()
+async def forget(message: Message, state: FSMContext, raw_state: str | None, t: Translator) -> None:
+    await end_form(state, raw_state)
     await message.answer(t("forget-confirm"), reply_markup=_confirm_keyboard(t))
 
 

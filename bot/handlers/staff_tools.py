@@ -40,6 +40,7 @@ from bot.settings import Settings
 from bot.staff import StaffDirectory
 from storage.models import ConsultationRequest, RequestStatus, Review, ReviewStatus
 from storage.repositories import (
+    AppointmentRepository,
     AuditRepository,
     OutboxRepository,
     RequestRepository,
@@ -348,6 +349,7 @@ async def stats(
     command: CommandObject,
     request_repo: RequestRepository,
     source_repo: SourceRepository,
+    appointment_repo: AppointmentRepository,
     content: Content,
     clock: Clock,
     t: Translator,
@@ -360,8 +362,13 @@ async def stats(
     since = clock() - timedelta(days=days)
     data = await request_repo.stats(since)
     by_source = staff_views.sources_block(t, await source_repo.source_stats(since))
+    visits = staff_views.visit_stats(t, await appointment_repo.visit_stats(since, clock()))
     await message.answer(
-        staff_views.stats(t, content.for_locale(t.locale), days, data) + "\n\n" + by_source
+        staff_views.stats(t, content.for_locale(t.locale), days, data)
+        + "\n\n"
+        + by_source
+        + "\n\n"
+        + visits
     )
 
 

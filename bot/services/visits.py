@@ -31,6 +31,8 @@ from storage.repositories import AppointmentRepository
 logger = logging.getLogger(__name__)
 
 BATCH = 100
+VISIT_MESSAGES_SECONDS = 30.0
+"""How often the job looks for due messages: a reminder goes out at most this late."""
 LOW_SCORE = 3
 """A score of 1 to LOW_SCORE alerts the managers; above it invites a public review."""
 

@@ -371,6 +371,110 @@ contacts-opens-weekday = ⛔ Closed, opens on { $weekday ->
 contacts-opens-date = ⛔ Closed, opens on { $date } at { $time }
 contacts-closed = ⛔ Closed
 
+## Digests of requests in the manager chat (a queue longer than Telegram lets the bot post)
+digest-title = 📋 <b>{ $count ->
+        [one] { $count } new request
+       *[other] { $count } new requests
+    }</b> — many at once. Press a number to open the request's card.
+digest-line = No. { $number } · { $service } · { $name } · { $time } · { $phone }
+digest-open-button = No. { $number }
+digest-opening = Opening the card of request No. { $number }…
+digest-already-open = The card of request No. { $number } is already in the chat.
+
+## Visit loop: appointments (managers)
+appt-ask-day = 🗓 <b>Request No. { $number }</b>: when is the patient booked? Choose a day or reply to this message with a date and time, e.g. <code>{ $example }</code>.
+appt-ask-slot = 🗓 <b>Request No. { $number }</b>, { $day }: choose a time or reply to this message with a date and time, e.g. <code>{ $example }</code>.
+appt-ask-branch = 🏥 <b>Request No. { $number }</b>, { $when }: at which branch?
+appt-ask-doctor = 👩‍⚕️ <b>Request No. { $number }</b>, { $when }: with which doctor? Reply to this message with the doctor's name or tap “No doctor”.
+appt-button-back = ← Another day
+appt-button-no-doctor = ⏭ No doctor
+appt-button-cancel = ✖️ Not now
+appt-button-set = 🗓 Set the time
+appt-button-change = 🗓 Change the appointment
+appt-problem-garbage = I did not understand the date and time. Write, for example, <code>{ $example }</code>.
+appt-problem-impossible_date = There is no such date. Check the day and the month.
+appt-problem-impossible_time = There is no such time: hours 0 to 23, minutes 0 to 59.
+appt-problem-nonexistent_time = The clocks change at that hour, so that time does not exist. Choose another.
+appt-problem-in_the_past = That time has passed. Write a future date and time.
+appt-problem-too_far = That is more than a year away: check the year.
+appt-doctor-too-long = Too long for a doctor's name: up to { $limit } characters.
+appt-saved = ✅ Appointment for request No. { $number }: { $when }. The patient got a confirmation with a calendar file.
+appt-saved-undelivered = ⚠️ The appointment for request No. { $number } is saved ({ $when }), but the confirmation did not reach the patient: { $error }. Reminders will not reach them either; please call the patient.
+appt-dialog-cancelled = No time set. Set it later with “🗓 Set the time” on the request card.
+appt-not-booked = Request No. { $number } is no longer booked: no time was set.
+appt-stale = This step is no longer current.
+appt-card-when = 🗓 <b>Appointment: { $when }</b>
+appt-card-doctor = 👩‍⚕️ Doctor: { $doctor }
+appt-card-branch = 🏥 { $address }
+appt-card-state = Patient: { $state }
+appt-card-move-wish = ↪️ Time the patient would like: “{ $wish }”
+appt-card-came = 🏁 Visit: came, rated { $stars }
+appt-card-missed = 🏁 Visit: the patient did not come
+appt-card-changed = Changed by { $staff }, { $at }
+appt-state-pending = ❔ not answered yet
+appt-state-confirmed = ✅ confirmed
+appt-state-move = ↪️ asks to move it
+appt-state-cancelled = ✖️ cancelled
+appt-by-patient = by the patient
+appt-note-confirmed = ✅ The patient confirmed the appointment for request No. { $number }: { $when }.
+appt-note-move = ↪️ The patient asks to move the appointment for request No. { $number } ({ $when }). Preferred time: “{ $wish }”. Set the new one with “🗓 Change the appointment” on the card.
+appt-note-cancelled = ✖️ The patient cancelled the appointment for request No. { $number } ({ $when }).
+appt-note-missed = 🚫 The patient says they did not come to the appointment for request No. { $number } ({ $when }).
+appt-alert-low-score =
+    ⚠️ <b>Low visit score: { $stars }</b>
+    Request No. { $number }, appointment { $when }
+    { $name }, { $phone }
+    Please call the patient. A reply to this message reaches the patient's chat.
+appt-alert-feedback = 💬 What went wrong, in the patient's words (request No. { $number }): { $text }
+appt-today-title = 🗓 <b>Appointments today, { $date }</b>
+appt-tomorrow-title = 🗓 <b>Appointments tomorrow, { $date }</b>
+appt-day-empty = No appointments.
+appt-day-line = { $time } · { $state } · { $request } · { $name }
+appt-day-request = request No. { $number }
+appt-stats = 🏁 Visits in the period: { $booked }, came: { $came } ({ $share }), did not come: { $missed }
+
+## Visit loop: the patient's side
+visit-confirmation-title = ✅ <b>You are booked</b>
+visit-changed-title = 🔄 <b>Your appointment has moved</b>
+visit-when = 🗓 { $when }
+visit-doctor = 👩‍⚕️ Doctor: { $doctor }
+visit-address = 📍 { $address }
+visit-bring = 🎒 Please bring your passport, your health insurance policy if you have one, and the results of earlier examinations: densitometry, tests, X-rays.
+visit-confirmation-footer = If your plans change, tap “↪️ Move” or “✖️ Cancel”.
+visit-ics-caption = 📅 Calendar file: open it to add the appointment to your calendar.
+visit-ics-summary = Appointment: { $clinic_name }
+visit-reminder-title = ⏰ <b>A reminder of your appointment</b>
+visit-reminder-question = Will you come?
+visit-button-come = ✅ I'll come
+visit-button-move = ↪️ Move
+visit-button-cancel = ✖️ Cancel
+visit-come-done = ✅ Thank you! See you { $when }.
+visit-move-ask = ↪️ When would suit you better? Write a day and time, and a manager will find a new time and send you a confirmation.
+visit-move-done = Thank you! Your wish is with a manager. We will send you the new time once it is set.
+visit-cancel-ask = Cancel the appointment { $when }?
+visit-cancel-yes = ✖️ Yes, cancel
+visit-cancel-no = ← No, keep it
+visit-cancel-done = The appointment is cancelled. To book again, tap “📝 Book a consultation”.
+visit-cancel-kept = Fine, the appointment stays: { $when }.
+visit-stale = This appointment has changed since: see the latest message about it.
+visit-follow-up = How did your appointment { $when } go? If you came, please rate the visit.
+visit-button-missed = 🚫 I did not come
+visit-rated = Your rating: { $stars }
+visit-low-ask = We are sorry the visit did not go as it should. What went wrong? Write it here and a manager will call you back.
+visit-low-thanks = Thank you for telling us. A manager has it and will contact you.
+visit-high-thanks = Thank you for the high rating! Would you like to share a review? Write a few words: the review appears once it is checked. You can skip this.
+visit-missed-done = Sorry it did not work out. To book again, tap “📝 Book a consultation”.
+visit-mydata-title = <b>Appointments</b>
+visit-mydata-line = 🗓 { $when }, request No. { $number }: { $state }
+visit-mydata-came = came, rated { $stars }
+visit-mydata-missed = did not come
+visit-mydata-feedback = your answer: { $text }
+visit-mydata-move = asked to move it to: { $text }
+visit-state-pending = waiting for your answer
+visit-state-confirmed = you confirmed it
+visit-state-move = you asked to move it
+visit-state-cancelled = cancelled
+
 ## Staff edit prices, branches and the announcement; /reload; deep-link sources (issue 15)
 edit-prices-title = 💰 <b>Prices as patients see them</b> (staff view). Tap ✏️ to change a price or a name, or to hide a service. <code>/prices reset N</code> returns service N to the price list file.
 edit-prices-line = { $number }. { $name } — { $price } { $marks }

@@ -381,6 +381,111 @@ contacts-opens-weekday = ⛔ Закрыто, откроется { $weekday ->
 contacts-opens-date = ⛔ Закрыто, откроется { $date } в { $time }
 contacts-closed = ⛔ Закрыто
 
+## Сводки заявок в чате менеджеров (очередь длиннее, чем Telegram даёт отправить)
+digest-title = 📋 <b>{ $count ->
+        [one] { $count } новая заявка
+        [few] { $count } новые заявки
+       *[other] { $count } новых заявок
+    }</b> — много заявок сразу. Нажмите номер, чтобы открыть карточку заявки.
+digest-line = № { $number } · { $service } · { $name } · { $time } · { $phone }
+digest-open-button = № { $number }
+digest-opening = Открываю карточку № { $number }…
+digest-already-open = Карточка заявки № { $number } уже есть в чате.
+
+## Visit loop: appointments (managers)
+appt-ask-day = 🗓 <b>Заявка № { $number }</b>: на какое время записан пациент? Выберите день или напишите дату и время ответом на это сообщение, например <code>{ $example }</code>.
+appt-ask-slot = 🗓 <b>Заявка № { $number }</b>, { $day }: выберите время или напишите дату и время ответом на это сообщение, например <code>{ $example }</code>.
+appt-ask-branch = 🏥 <b>Заявка № { $number }</b>, { $when }: в каком филиале приём?
+appt-ask-doctor = 👩‍⚕️ <b>Заявка № { $number }</b>, { $when }: к какому врачу? Напишите имя врача ответом на это сообщение или нажмите «Без врача».
+appt-button-back = ← Другой день
+appt-button-no-doctor = ⏭ Без врача
+appt-button-cancel = ✖️ Не сейчас
+appt-button-set = 🗓 Назначить время
+appt-button-change = 🗓 Изменить запись
+appt-problem-garbage = Не понял дату и время. Напишите, например, <code>{ $example }</code>.
+appt-problem-impossible_date = Такой даты нет в календаре. Проверьте день и месяц.
+appt-problem-impossible_time = Такого времени нет: часы от 0 до 23, минуты от 0 до 59.
+appt-problem-nonexistent_time = В этот час переводят часы, такого времени нет. Выберите другое.
+appt-problem-in_the_past = Это время уже прошло. Напишите будущие дату и время.
+appt-problem-too_far = Это больше чем через год: проверьте год.
+appt-doctor-too-long = Слишком длинно для имени врача: до { $limit } символов.
+appt-saved = ✅ Запись по заявке № { $number }: { $when }. Пациенту отправлено подтверждение с файлом для календаря.
+appt-saved-undelivered = ⚠️ Запись по заявке № { $number } сохранена ({ $when }), но подтверждение пациенту не доставлено: { $error }. Напоминания тоже не придут, позвоните пациенту.
+appt-dialog-cancelled = Время приёма не назначено. Назначить его можно кнопкой «🗓 Назначить время» на карточке заявки.
+appt-not-booked = Заявка № { $number } уже не в статусе «записан»: время приёма не назначено.
+appt-stale = Этот шаг уже неактуален.
+appt-card-when = 🗓 <b>Приём: { $when }</b>
+appt-card-doctor = 👩‍⚕️ Врач: { $doctor }
+appt-card-branch = 🏥 { $address }
+appt-card-state = Пациент: { $state }
+appt-card-move-wish = ↪️ Удобное пациенту время: «{ $wish }»
+appt-card-came = 🏁 Визит: пришёл, оценка { $stars }
+appt-card-missed = 🏁 Визит: пациент не пришёл
+appt-card-changed = Изменено: { $staff }, { $at }
+appt-state-pending = ❔ ещё не ответил
+appt-state-confirmed = ✅ подтвердил
+appt-state-move = ↪️ просит перенести
+appt-state-cancelled = ✖️ отменил
+appt-by-patient = по просьбе пациента
+appt-note-confirmed = ✅ Пациент подтвердил приём по заявке № { $number }: { $when }.
+appt-note-move = ↪️ Пациент просит перенести приём по заявке № { $number } ({ $when }). Удобное время: «{ $wish }». Назначьте новое кнопкой «🗓 Изменить запись» на карточке.
+appt-note-cancelled = ✖️ Пациент отменил приём по заявке № { $number } ({ $when }).
+appt-note-missed = 🚫 Пациент пишет, что не был на приёме по заявке № { $number } ({ $when }).
+appt-alert-low-score =
+    ⚠️ <b>Низкая оценка визита: { $stars }</b>
+    Заявка № { $number }, приём { $when }
+    { $name }, { $phone }
+    Позвоните пациенту. Ответ на это сообщение придёт пациенту в чат.
+appt-alert-feedback = 💬 Что не так, по словам пациента (заявка № { $number }): { $text }
+appt-today-title = 🗓 <b>Записи на сегодня, { $date }</b>
+appt-tomorrow-title = 🗓 <b>Записи на завтра, { $date }</b>
+appt-day-empty = Записей нет.
+appt-day-line = { $time } · { $state } · { $request } · { $name }
+appt-day-request = заявка № { $number }
+appt-stats = 🏁 Визиты за период: { $booked }, пришли: { $came } ({ $share }), не пришли: { $missed }
+
+## Visit loop: the patient's side
+visit-confirmation-title = ✅ <b>Вы записаны на приём</b>
+visit-changed-title = 🔄 <b>Время приёма изменено</b>
+visit-when = 🗓 { $when }
+visit-doctor = 👩‍⚕️ Врач: { $doctor }
+visit-address = 📍 { $address }
+visit-bring = 🎒 Возьмите с собой паспорт, полис ОМС, если есть, и результаты прошлых обследований: денситометрии, анализов, снимков.
+visit-confirmation-footer = Если планы изменятся, нажмите «↪️ Перенести» или «✖️ Отменить».
+visit-ics-caption = 📅 Файл для календаря: откройте его, чтобы добавить приём в календарь.
+visit-ics-summary = Приём: { $clinic_name }
+visit-reminder-title = ⏰ <b>Напоминаем о приёме</b>
+visit-reminder-question = Придёте?
+visit-button-come = ✅ Приду
+visit-button-move = ↪️ Перенести
+visit-button-cancel = ✖️ Отменить
+visit-come-done = ✅ Спасибо! Ждём вас { $when }.
+visit-move-ask = ↪️ Когда вам удобнее? Напишите день и время, а менеджер подберёт новое время и пришлёт подтверждение.
+visit-move-done = Спасибо! Передали менеджеру ваше пожелание. Мы пришлём новое время, когда подберём его.
+visit-cancel-ask = Отменить приём { $when }?
+visit-cancel-yes = ✖️ Да, отменить
+visit-cancel-no = ← Нет, оставить
+visit-cancel-done = Приём отменён. Если захотите записаться снова, нажмите «📝 Записаться на консультацию».
+visit-cancel-kept = Хорошо, приём остаётся: { $when }.
+visit-stale = Эта запись уже изменилась: смотрите последнее сообщение о приёме.
+visit-follow-up = Как прошёл приём { $when }? Если вы были у нас, оцените визит.
+visit-button-missed = 🚫 Я не был(а) на приёме
+visit-rated = Ваша оценка: { $stars }
+visit-low-ask = Нам жаль, что визит прошёл не так, как хотелось. Что пошло не так? Напишите, и менеджер перезвонит вам.
+visit-low-thanks = Спасибо, что рассказали. Передали менеджеру, он свяжется с вами.
+visit-high-thanks = Спасибо за высокую оценку! Хотите поделиться отзывом? Напишите пару слов: отзыв появится после проверки. Можно пропустить.
+visit-missed-done = Жаль, что не получилось. Если хотите записаться снова, нажмите «📝 Записаться на консультацию».
+visit-mydata-title = <b>Записи на приём</b>
+visit-mydata-line = 🗓 { $when }, заявка № { $number }: { $state }
+visit-mydata-came = пришли, оценка { $stars }
+visit-mydata-missed = не пришли
+visit-mydata-feedback = ваш ответ: { $text }
+visit-mydata-move = просьба о переносе: { $text }
+visit-state-pending = ждём вашего ответа
+visit-state-confirmed = вы подтвердили
+visit-state-move = вы просили перенести
+visit-state-cancelled = отменена
+
 ## Staff edit prices, branches and the announcement; /reload; deep-link sources (issue 15)
 edit-prices-title = 💰 <b>Цены, как их видят пациенты</b> (для сотрудников). Нажмите ✏️, чтобы изменить цену или название либо скрыть услугу. <code>/prices reset N</code> вернёт услуге N значение из файла прайса.
 edit-prices-line = { $number }. { $name } — { $price } { $marks }

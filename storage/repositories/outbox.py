@@ -11,6 +11,8 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -20,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock, utc_now
 from storage.database import Database
 from storage.dialects import claim_outbox, lease_is_free, lock_send_log, upsert
-from storage.models import OutboxMessage, OutboxRow, PendingMessage
-from storage.repositories._records import insert_outbox_row, pending_of
-from storage.schema import manager_messages, outbox, send_log
+from storage.models import ConsultationRequest, OutboxMessage, OutboxRow, PendingMessage
+from storage.repositories._records import insert_outbox_row, pending_of, request_of
+from storage.schema import manager_messages, outbox, requests, send_log
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,49 @@ others once the lease has run out.
 SEND_LOG_CLOCK_TOLERANCE = timedelta(seconds=1)
 """How far ahead of this instance's clock another instance's send may be stamped and still
 count; anything later was stamped before the clock was set back, and is dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestedRow:
+    """An outbox row delivered in a digest (or as a card): its chat and message, its card."""
+
+    chat_id: int
+    message_id: int
+    kind: str
+    ref_id: int
+    patient_id: int | None
+    text: str
+
+
+async def _link(
+    connection: AsyncConnection,
+    chat_id: int,
+    message_id: int,
+    patient_id: int,
+    kind: str,
+    ref_id: int,
+    text: str,
+    now: datetime,
+) -> None:
+    """Remember what a manager-chat message shows, so that its buttons and replies work."""
+    link = upsert(connection.dialect.name, manager_messages).values(
+        chat_id=chat_id,
+        message_id=message_id,
+        patient_id=patient_id,
+        kind=kind,
+        ref_id=ref_id,
+        text=text,
+        created_at=now,
+    )
+    await connection.execute(
+        link.on_conflict_do_update(
+            index_elements=[manager_messages.c.chat_id, manager_messages.c.message_id],
+            set_={
+                name: link.excluded[name]
+                for name in ("patient_id", "kind", "ref_id", "text", "created_at")
+            },
+        )
+    )
 
 
 def _instance_name() -> str:
@@ -134,25 +179,105 @@ class OutboxRepository:
                 )
             ).first()
             if message_id is not None and row is not None and row.patient_id is not None:
-                link = upsert(connection.dialect.name, manager_messages).values(
-                    chat_id=row.chat_id,
-                    message_id=message_id,
-                    patient_id=row.patient_id,
-                    kind=row.kind,
-                    ref_id=row.ref_id,
-                    text=row.text,
-                    created_at=now,
-                )
-                await connection.execute(
-                    link.on_conflict_do_update(
-                        index_elements=[manager_messages.c.chat_id, manager_messages.c.message_id],
-                        set_={
-                            name: link.excluded[name]
-                            for name in ("patient_id", "kind", "ref_id", "text", "created_at")
-                        },
-                    )
+                await _link(
+                    connection,
+                    row.chat_id,
+                    message_id,
+                    row.patient_id,
+                    row.kind,
+                    row.ref_id,
+                    row.text,
+                    now,
                 )
             await self._renew_claims(connection, now)
+
+    async def mark_outbox_digested(self, outbox_ids: Sequence[int], message_id: int) -> None:
+        """Rows delivered as lines of one digest (`message_id`): sent, and linked to no
+        patient, since the digest shows many; each opens its own card on demand
+        (`digested_row`, `link_card`)."""
+        now = self._clock()
+        async with self._database.transaction() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(outbox_ids)))
+                .values(
+                    status="sent",
+                    message_id=message_id,
+                    sent_at=now,
+                    attempts=outbox.c.attempts + 1,
+                    last_error=None,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+            await self._renew_claims(connection, now)
+
+    async def digested_row(self, outbox_id: int) -> DigestedRow | None:
+        """A delivered row: where it went and the card it holds (for a digest's button)."""
+        async with self._database.read() as connection:
+            row = (
+                await connection.execute(
+                    select(
+                        outbox.c.chat_id,
+                        outbox.c.message_id,
+                        outbox.c.kind,
+                        outbox.c.ref_id,
+                        outbox.c.patient_id,
+                        outbox.c.text,
+                    ).where(outbox.c.id == outbox_id, outbox.c.status == "sent")
+                )
+            ).first()
+        if row is None or row.message_id is None:
+            return None
+        return DigestedRow(
+            chat_id=row.chat_id,
+            message_id=row.message_id,
+            kind=row.kind,
+            ref_id=row.ref_id,
+            patient_id=row.patient_id,
+            text=row.text,
+        )
+
+    async def link_card(
+        self, chat_id: int, message_id: int, patient_id: int, kind: str, ref_id: int, text: str
+    ) -> None:
+        """A card posted outside the outbox (opened from a digest) linked like any other:
+        its buttons act on its request and replies to it reach the patient."""
+        async with self._database.transaction() as connection:
+            await _link(
+                connection, chat_id, message_id, patient_id, kind, ref_id, text, self._clock()
+            )
+
+    async def digest_requests(self, request_ids: Sequence[int]) -> list[ConsultationRequest]:
+        """The requests a digest lists, in the order asked."""
+        async with self._database.read() as connection:
+            rows = await connection.execute(
+                select(requests).where(requests.c.id.in_(list(request_ids)))
+            )
+            found = {int(row.id): request_of(row) for row in rows}
+        return [found[request_id] for request_id in request_ids if request_id in found]
+
+    async def send_window(
+        self, chat_id: int, limit: int, window_seconds: float
+    ) -> tuple[int, float]:
+        """How many of `limit` sends per `window_seconds` into `chat_id` are free now (all
+        processes together, as `reserve_send_slot` counts them), and in how many seconds
+        the next taken one frees up (0 when none is taken)."""
+        now = self._clock()
+        async with self._database.read() as connection:
+            taken, oldest = (
+                await connection.execute(
+                    select(func.count(), func.min(send_log.c.at)).where(
+                        send_log.c.chat_id == chat_id,
+                        send_log.c.at > now - timedelta(seconds=window_seconds),
+                        send_log.c.at <= now + SEND_LOG_CLOCK_TOLERANCE,
+                    )
+                )
+            ).one()
+        if not taken:
+            return limit, 0.0
+        frees_in = max((oldest - now).total_seconds() + window_seconds, 0.0)
+        return max(limit - int(taken), 0), frees_in
 
     async def mark_outbox_failed(
         self, outbox_id: int, error: str, next_attempt_at: datetime
@@ -277,3 +402,18 @@ class OutboxRepository:
                 return 0.0
         wait: float = (oldest - now).total_seconds() + window_seconds
         return max(wait, 0.001)
+
+    async def mark_outbox_dropped(self, outbox_id: int, error: str) -> None:
+        """A message to a patient who blocked the bot: never sent, never retried."""
+        async with self._database.transaction() as connection:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id)
+                .values(
+                    status="dropped",
+                    attempts=outbox.c.attempts + 1,
+                    last_error=error[:500],
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
