@@ -16,7 +16,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiohttp import web
 
 from bot.clock import Clock, utc_now
@@ -35,6 +34,7 @@ from bot.fsm import RepositoryStorage
 from bot.handlers import build_routers
 from bot.handlers.visits import VisitTexts
 from bot.i18n import Translations, load_translations
+from bot.isolation import InFlightEventIsolation
 from bot.jobs import PeriodicJobs
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import CallbackAnswers, LocaleMiddleware, UpdatesInFlight
@@ -215,7 +215,8 @@ def create_dispatcher(
     updates_in_flight = UpdatesInFlight()
     # One update at a time per chat and user: a double tap on "Confirm" sees the
     # finished form instead of racing it (across instances with Redis).
-    isolation: BaseEventIsolation = SimpleEventIsolation()
+    # (In this process: a lock per conversation in flight, not per patient ever seen.)
+    isolation: BaseEventIsolation = InFlightEventIsolation()
     if redis is not None:
         # Imported only when used: the Redis client is ~5 MB of a single instance's memory.
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage

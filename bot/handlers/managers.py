@@ -13,6 +13,7 @@ from bot import keyboards, staff_views
 from bot.callbacks import DigestCallback, ModerationCallback, StatusCallback
 from bot.clock import Clock
 from bot.content import Content
+from bot.filters import NOT_A_COMMAND, Magic
 from bot.handlers import appointments, digests, visits
 from bot.i18n import Translator
 from bot.services.common import StaffMember
@@ -315,5 +316,5 @@ def build_router() -> Router:
     router.callback_query.register(moderation_pressed, ModerationCallback.filter())
     router.callback_query.register(digests.open_pressed, DigestCallback.filter())
     router.message.register(ban, Command("ban", "unban"))
-    router.message.register(reply_to_patient_message, F.reply_to_message, ~F.text.startswith("/"))
+    router.message.register(reply_to_patient_message, Magic(F.reply_to_message), NOT_A_COMMAND)
     return router
