@@ -345,6 +345,10 @@ class DrainResult:
     manager_too_many_requests: int
     too_many_requests: int
     errors: list[str] = field(default_factory=list)
+    # Seconds since the first "Confirm": each confirmation, and each booking's first
+    # appearance in the manager chat (sorted; the drain plot's two curves).
+    confirmed_after_s: list[float] = field(default_factory=list)
+    visible_after_s: list[float] = field(default_factory=list)
 
 
 async def drain(
@@ -411,6 +415,7 @@ async def drain(
     finally:
         server.listeners.remove(watch)
     delays = [visible_at[n] - confirmed_at[n] for n in confirmed_at if n in visible_at]
+    first = min(confirmed_at.values(), default=0.0)
     complete = bool(confirmed_at) and all(n in visible_at for n in confirmed_at)
     return DrainResult(
         bookings=bookings,
@@ -426,6 +431,8 @@ async def drain(
         manager_too_many_requests=manager["refused"],
         too_many_requests=sum(1 for call in server.calls if call.error_code == 429),
         errors=errors[:5],
+        confirmed_after_s=sorted(at - first for at in confirmed_at.values()),
+        visible_after_s=sorted(at - first for at in visible_at.values()),
     )
 
 
@@ -510,7 +517,8 @@ async def run(
                 )
                 rates.append(result)
                 print(f"  {_rate_line(result)}", flush=True)
-                await settle(server)
+                if rate != args.rates[-1]:
+                    await settle(server)  # the next rate starts with no backlog
         finally:
             bot.stop()
             await server.stop()
