@@ -467,19 +467,17 @@ def clinic_bot(workdir: Path) -> BotProcess:
 async def run(
     args: argparse.Namespace, workdir: Path
 ) -> tuple[list[RateResult], DrainResult | None]:
+    """The drain first, then the rates, with one bot: every card of the drain is visible
+    before the offered load starts, so none of its cards waits in the outbox first."""
     rates: list[RateResult] = []
     drained: DrainResult | None = None
-    rtt = (args.rtt[0], args.rtt[1])
-    if args.bookings:
-        # Its own bot and database: no card of the offered load waits in the outbox first.
-        folder = workdir / "drain"
-        folder.mkdir()
-        server = telegram_like(rtt, args.chat_burst)
-        await server.start()
-        bot = clinic_bot(folder)
-        try:
-            await bot.start(server)
-            tracker = Tracker(server)
+    server = telegram_like((args.rtt[0], args.rtt[1]), args.chat_burst)
+    await server.start()
+    bot = clinic_bot(workdir)
+    try:
+        await bot.start(server)
+        tracker = Tracker(server)
+        if args.bookings:
             print(f"Drain: {args.bookings} bookings at once", flush=True)
             drained = await drain(
                 server,
@@ -491,37 +489,27 @@ async def run(
                 drain_timeout=args.drain_timeout or max(120.0, 4.0 * args.bookings),
             )
             print(f"  {_drain_line(drained)}", flush=True)
-        finally:
-            bot.stop()
-            await server.stop()
-    if args.rates:
-        folder = workdir / "load"
-        folder.mkdir()
-        server = telegram_like(rtt, args.chat_burst)
-        await server.start()
-        bot = clinic_bot(folder)
-        try:
-            await bot.start(server)
-            tracker = Tracker(server)
-            patients = Patients(server, tracker, 1_000_000)
-            for rate in args.rates:
-                result = await offer(
-                    server,
-                    tracker,
-                    bot,
-                    patients,
-                    rate=rate,
-                    seconds=args.seconds,
-                    think=args.think,
-                    step_timeout=args.timeout,
-                )
-                rates.append(result)
-                print(f"  {_rate_line(result)}", flush=True)
-                if rate != args.rates[-1]:
-                    await settle(server)  # the next rate starts with no backlog
-        finally:
-            bot.stop()
-            await server.stop()
+            if args.rates:
+                await settle(server)
+        patients = Patients(server, tracker, 1_000_000)
+        for rate in args.rates:
+            result = await offer(
+                server,
+                tracker,
+                bot,
+                patients,
+                rate=rate,
+                seconds=args.seconds,
+                think=args.think,
+                step_timeout=args.timeout,
+            )
+            rates.append(result)
+            print(f"  {_rate_line(result)}", flush=True)
+            if rate != args.rates[-1]:
+                await settle(server)  # the next rate starts with no backlog
+    finally:
+        bot.stop()
+        await server.stop()
     return rates, drained
 
 
