@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,21 +19,33 @@ class Counter(Protocol):
         """Count one update of the user in the current window; returns the count so far."""
 
 
+MEMORY_COUNTER_USERS = 10_000
+"""Users counted at most: the most recently active; a count of a past window is worth
+nothing, and one that falls out restarts at 1 (only with this many users in one window)."""
+
+
 class MemoryCounter:
     """Fixed windows per user in this process; enough for one bot instance."""
 
-    def __init__(self, window_seconds: float) -> None:
+    def __init__(self, window_seconds: float, *, max_users: int = MEMORY_COUNTER_USERS) -> None:
         self._window = window_seconds
-        self._counts: dict[int, tuple[int, int]] = {}
+        self._max_users = max_users
+        # (window, count) per user, least recently counted first.
+        self._counts: OrderedDict[int, tuple[int, int]] = OrderedDict()
+
+    @property
+    def users_counted(self) -> int:
+        """How many users are counted."""
+        return len(self._counts)
 
     async def hit(self, user_id: int) -> int:
         window = int(time.monotonic() // self._window)
         previous_window, count = self._counts.get(user_id, (window, 0))
         count = count + 1 if previous_window == window else 1
         self._counts[user_id] = (window, count)
-        if len(self._counts) > 10_000:
-            # Forget users of past windows so memory stays bounded.
-            self._counts = {k: v for k, v in self._counts.items() if v[0] == window}
+        self._counts.move_to_end(user_id)
+        while len(self._counts) > self._max_users:
+            self._counts.popitem(last=False)
         return count
 
 

@@ -29,7 +29,8 @@ class InFlightEventIsolation(BaseEventIsolation):
     def __init__(self) -> None:
         self._locks: dict[Hashable, _Holders] = {}
 
-    def __len__(self) -> int:
+    @property
+    def keys_held(self) -> int:
         """How many keys have an update in flight (the memory this isolation holds)."""
         return len(self._locks)
 

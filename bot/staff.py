@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
@@ -19,6 +20,9 @@ MEMBER_STATUSES = {
     ChatMemberStatus.MEMBER,
 }
 CACHE_SECONDS = 60.0
+CACHE_ENTRIES = 1024
+"""Users remembered at most: far more than a clinic's staff; anyone else who presses a
+manager-chat button or types a staff command is remembered too, so the oldest go first."""
 
 
 class StaffDirectory:
@@ -31,10 +35,23 @@ class StaffDirectory:
     instance got it, or the bot is not an administrator there).
     """
 
-    def __init__(self, settings: Settings, *, cache_seconds: float = CACHE_SECONDS) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        cache_seconds: float = CACHE_SECONDS,
+        cache_entries: int = CACHE_ENTRIES,
+    ) -> None:
         self._settings = settings
         self._cache_seconds = cache_seconds
-        self._cache: dict[int, tuple[bool, float]] = {}
+        self._cache_entries = cache_entries
+        # Least recently asked first.
+        self._cache: OrderedDict[int, tuple[bool, float]] = OrderedDict()
+
+    @property
+    def remembered(self) -> int:
+        """How many users' answers are remembered."""
+        return len(self._cache)
 
     async def is_staff(self, bot: Bot, user_id: int) -> bool:
         if self._settings.is_admin(user_id):
@@ -44,6 +61,7 @@ class StaffDirectory:
         cached = self._cache.get(user_id)
         now = time.monotonic()
         if cached is not None and cached[1] > now:
+            self._cache.move_to_end(user_id)
             return cached[0]
         try:
             member = await bot.get_chat_member(self._settings.manager_chat_id, user_id)
@@ -55,6 +73,9 @@ class StaffDirectory:
             and bool(getattr(member, "is_member", False))
         )
         self._cache[user_id] = (is_member, now + self._cache_seconds)
+        self._cache.move_to_end(user_id)
+        while len(self._cache) > self._cache_entries:
+            self._cache.popitem(last=False)
         return is_member
 
     def forget(self, user_id: int) -> None:

@@ -1,0 +1,111 @@
+"""Every per-patient memory of the process stays at its bound, however many patients came.
+
+The in-process caches: the flood counter (per user), the staff directory (per user who
+pressed a manager-chat button or typed a staff command), the per-conversation locks of
+the event isolation. (Keyboards are cached by their texts only, `lru_cache(maxsize=1024)`;
+a translator formats each of its parameterless messages once: both are bounded by the
+texts, not by the patients; the pacing keeps the times of at most a window's sends.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+
+from bench.memory import FIRST_PATIENT_ID, MANAGER_CHAT_ID, TOKEN, Patients, canned_bot, serve
+from bot.app import Application
+from bot.flood import MemoryCounter
+from bot.isolation import InFlightEventIsolation
+from bot.settings import Settings
+from bot.staff import StaffDirectory
+
+PATIENTS = 400
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        bot_token=TOKEN,
+        manager_chat_id=MANAGER_CHAT_ID,
+        database_url=f"sqlite:///{tmp_path}/clinic.db",
+        throttle_limit=10_000,
+    )
+
+
+@pytest.fixture
+async def bot() -> AsyncIterator[Bot]:
+    canned = canned_bot()
+    try:
+        yield canned
+    finally:
+        await canned.session.close()
+
+
+async def test_the_flood_counter_keeps_the_most_recent_users_only() -> None:
+    counter = MemoryCounter(60.0, max_users=100)
+    for user_id in range(5_000):
+        assert await counter.hit(user_id) == 1
+    assert counter.users_counted == 100
+    # The latest users keep their counts: a flooder among them is still counted.
+    assert await counter.hit(4_999) == 2
+    assert await counter.hit(4_999) == 3
+    assert counter.users_counted == 100
+
+
+async def test_the_staff_directory_remembers_at_most_its_bound(tmp_path: Path, bot: Bot) -> None:
+    staff = StaffDirectory(_settings(tmp_path), cache_entries=50)
+    for user_id in range(FIRST_PATIENT_ID, FIRST_PATIENT_ID + 2_000):
+        assert not await staff.is_staff(bot, user_id)  # Telegram: not a member
+    assert staff.remembered == 50
+
+
+async def test_event_locks_are_kept_only_for_conversations_in_flight() -> None:
+    isolation = InFlightEventIsolation()
+    order: list[str] = []
+
+    async def update(key: int, name: str, pause: float) -> None:
+        async with isolation.lock(key):  # type: ignore[arg-type]
+            order.append(f"{name} in")
+            await asyncio.sleep(pause)
+            order.append(f"{name} out")
+
+    first = asyncio.create_task(update(1, "a", 0.05))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(update(1, "b", 0))
+    others = [asyncio.create_task(update(key, str(key), 0)) for key in range(2, 1_000)]
+    await asyncio.sleep(0.01)
+    assert isolation.keys_held == 1  # the others are done; one key holds two updates
+    await asyncio.gather(first, second, *others)
+    # One update of a conversation at a time, in order, as aiogram's isolation does.
+    assert order.index("a out") < order.index("b in")
+    assert isolation.keys_held == 0
+
+
+async def test_many_patients_through_the_dispatcher_leave_no_trace_in_memory(
+    tmp_path: Path, bot: Bot
+) -> None:
+    application = await Application.create(_settings(tmp_path))
+    await application.bot.session.close()
+    dispatcher = application.dispatcher
+    try:
+        patients = Patients()
+        # Many at once: a conversation's lock lives while its update is handled.
+        await asyncio.gather(
+            *(
+                serve(dispatcher, bot, patients, FIRST_PATIENT_ID + batch * 100, 100)
+                for batch in range(PATIENTS // 100)
+            )
+        )
+        isolation = dispatcher.fsm.events_isolation
+        assert isinstance(isolation, InFlightEventIsolation)
+        assert isolation.keys_held == 0
+        assert dispatcher["staff"].remembered == 0  # no patient was asked about
+        # Every patient was served: their language is stored.
+        for user_id in (FIRST_PATIENT_ID, FIRST_PATIENT_ID + PATIENTS - 1):
+            assert await application.storage.patients.get_user_locale(user_id) == "ru"
+    finally:
+        await application.close()
