@@ -164,6 +164,7 @@ class Batch:
     cpu_us: float
     stages_us: dict[str, float | None]
     steps_us: dict[str, float]
+    messages: int = 0
 
 
 def summarise_batch(answer: dict[str, Any]) -> Batch:
@@ -184,6 +185,7 @@ def summarise_batch(answer: dict[str, Any]) -> Batch:
         cpu_us=1e6 * answer["cpu"] / max(count, 1),
         stages_us=stages,
         steps_us={name: statistics.fmean(values) for name, values in steps.items()},
+        messages=int(answer.get("messages", 0)),
     )
 
 
@@ -210,6 +212,16 @@ class BotFigures:
     cpu_us: float
     stages_us: dict[str, float | None]
     steps_us: dict[str, float]
+    messages_per_batch: float = 0.0
+
+    def patients_per_minute(self, sessions_per_batch: int) -> tuple[float, float]:
+        """Patients' sessions a minute (1) one core's CPU time allows, at the median CPU per
+        update, and (2) Telegram's 30 messages a second allows, at the messages posted."""
+        updates = self.updates_per_batch / sessions_per_batch
+        by_cpu = 60e6 / (self.cpu_us * updates) if self.cpu_us else 0.0
+        messages = self.messages_per_batch / sessions_per_batch
+        by_telegram = 30 * 60 / messages if messages else 0.0
+        return by_cpu, by_telegram
 
 
 @dataclass
@@ -252,6 +264,7 @@ def figures(name: str, batches: list[Batch]) -> BotFigures:
             step: statistics.median(b.steps_us[step] for b in batches if step in b.steps_us)
             for step in step_names
         },
+        messages_per_batch=statistics.fmean(b.messages for b in batches) if batches else 0.0,
     )
 
 
@@ -332,6 +345,32 @@ def render(report: Report) -> str:
                 [[step, *(_us(b.steps_us.get(step)) for b in bots)] for step in steps],
             )
         )
+    sessions = int(report.arguments.get("sessions", "1"))
+    lines += ["", "## Patients a minute (one session: /start to a review, a manager's press)", ""]
+    rows = []
+    for bot in bots:
+        by_cpu, by_telegram = bot.patients_per_minute(sessions)
+        rows.append(
+            [
+                bot.name,
+                f"{bot.updates_per_batch / sessions:.0f}",
+                f"{bot.messages_per_batch / sessions:.0f}",
+                f"{by_cpu:.0f}",
+                f"{by_telegram:.0f}",
+            ]
+        )
+    lines.append(
+        _table(
+            [
+                "bot",
+                "updates/session",
+                "messages/session",
+                "one core's CPU allows",
+                "Telegram's 30 msg/s allows",
+            ],
+            rows,
+        )
+    )
     load = report.load_average
     lines += [
         "",

@@ -5,8 +5,8 @@ one imported: see `bench/per_update.py`). The parent writes one JSON command a l
 stdin, the worker answers one JSON line on the original stdout:
 
 * `{"op": "batch", "sessions": N}` -> N patients' sessions fed one update at a time through
-  `Dispatcher.feed_raw_update`, answered with every update's stage times and the process's
-  CPU time over the batch;
+  `Dispatcher.feed_raw_update`, answered with every update's stage times, the process's
+  CPU time over the batch and the number of messages the bot posted (any chat);
 * `{"op": "quit"}` -> shutdown hooks, storage closed, exit.
 
 Between commands the worker blocks on stdin with the event loop stopped: whatever the bot
@@ -81,6 +81,7 @@ class CannedTelegram:
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     next_message_id: int = 1
     posted: list[Posted] = field(default_factory=list)
+    new_messages: int = 0  # what Telegram's 30 messages a second counts
 
 
 def _chat(chat_id: int) -> dict[str, Any]:
@@ -173,6 +174,7 @@ class CannedSession(BaseSession):
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Clinic"},
             }
             telegram.next_message_id += 1
+            telegram.new_messages += 1
             if name == "copyMessage":
                 return {"message_id": message["message_id"]}
             if name == "sendDocument":
@@ -478,6 +480,7 @@ async def serve(args: argparse.Namespace, protocol: TextIO) -> None:
                 break
             cpu = time.process_time()
             wall = time.perf_counter()
+            messages = telegram.new_messages
             records: list[list[Any]] = []
             error = None
             try:
@@ -489,6 +492,7 @@ async def serve(args: argparse.Namespace, protocol: TextIO) -> None:
                 "updates": records,
                 "cpu": time.process_time() - cpu,
                 "wall": time.perf_counter() - wall,
+                "messages": telegram.new_messages - messages,
                 "error": error,
             }
             protocol.write(json.dumps(answer) + "\n")

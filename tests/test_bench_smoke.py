@@ -37,6 +37,7 @@ def test_per_update_reports_each_bot_per_stage_and_the_ratio_with_its_interval(
         assert set(bot["stages_us"]) == set(per_update.STAGES)
         assert bot["stages_us"]["storage"] is not None  # SQL time found for both bots
         assert "manager status" in bot["steps_us"]  # the manager's press was replayed too
+        assert bot["messages_per_batch"] > 0  # what Telegram's 30 messages a second counts
     (wall, cpu) = report["ratios"]  # type: ignore[misc]
     assert (wall["measure"], cpu["measure"]) == ("wall", "cpu")
     for ratio in (wall, cpu):
