@@ -36,6 +36,13 @@ def _pyplot() -> Any:
     return plt
 
 
+def _draft(report: dict[str, Any]) -> str:
+    """A title's warning when the run was forced on a busy machine."""
+    if report.get("forced_on_busy_machine"):
+        return "\nDRAFT: busy machine, not for the record"
+    return ""
+
+
 def plot_latency(report: dict[str, Any], path: Path) -> None:
     plt = _pyplot()
     from matplotlib import ticker
@@ -73,7 +80,7 @@ def plot_latency(report: dict[str, Any], path: Path) -> None:
     axis.yaxis.set_minor_formatter(ticker.NullFormatter())
     axis.set_xlabel("offered updates per second (open loop)")
     axis.set_ylabel("update sent -> bot's first answer, ms")
-    axis.set_title("clinic-bot: reply latency against offered load")
+    axis.set_title("clinic-bot: reply latency against offered load" + _draft(report))
     axis.grid(True, which="both", alpha=0.3)
     axis.legend(fontsize=8)
     fig.tight_layout()
@@ -81,7 +88,7 @@ def plot_latency(report: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_drain(drains: list[dict[str, Any]], path: Path) -> None:
+def plot_drain(drains: list[dict[str, Any]], path: Path, *, draft: str = "") -> None:
     plt = _pyplot()
     fig, axis = plt.subplots(figsize=(7, 4.5))
     colors = ["tab:blue", "tab:orange", "tab:green", "tab:purple"]
@@ -101,7 +108,7 @@ def plot_drain(drains: list[dict[str, Any]], path: Path) -> None:
             )
     axis.set_xlabel("seconds since the first booking was confirmed")
     axis.set_ylabel("bookings")
-    axis.set_title("Manager chat: bookings visible over time (20 messages a minute)")
+    axis.set_title("Manager chat: bookings visible over time (20 messages a minute)" + draft)
     axis.grid(True, alpha=0.3)
     axis.legend(fontsize=8)
     fig.tight_layout()
@@ -121,7 +128,7 @@ def plot_per_update(report: dict[str, Any], path: Path) -> None:
         axis.bar(names, values, bottom=bottoms, label=stage)
         bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
     axis.set_ylabel("µs per update (median of batches, wall)")
-    axis.set_title("Per-update cost in-process, by stage")
+    axis.set_title("Per-update cost in-process, by stage" + _draft(report))
     axis.grid(True, axis="y", alpha=0.3)
     axis.legend(fontsize=8)
     fig.tight_layout()
@@ -135,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DOCS, help="folder for the PNGs (docs/)")
     args = parser.parse_args(argv)
     drains: list[dict[str, Any]] = []
+    drain_draft = ""
     written: list[Path] = []
     for result in args.results:
         report = json.loads(result.read_text())
@@ -143,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
             written.append(args.out / LATENCY_PNG)
         if report.get("drain"):
             drains.append(report["drain"])
+            drain_draft = drain_draft or _draft(report)
         if report.get("bots"):
             plot_per_update(report, args.out / PER_UPDATE_PNG)
             written.append(args.out / PER_UPDATE_PNG)
     if drains:
-        plot_drain(drains, args.out / DRAIN_PNG)
+        plot_drain(drains, args.out / DRAIN_PNG, draft=drain_draft)
         written.append(args.out / DRAIN_PNG)
     for path in dict.fromkeys(written):
         print(f"Wrote {path}")
