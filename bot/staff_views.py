@@ -103,7 +103,7 @@ def request_detail(
         )
         for event in events
     ) or t("staff-history-empty")
-    return t(
+    detail = t(
         "staff-request-detail",
         id=str(request.id),
         date=_date(t, request.created_at, zone),
@@ -119,6 +119,9 @@ def request_detail(
         consented_at=_date(t, request.consented_at, zone),
         history=history,
     )
+    if request.source:  # the patient came by a deep link (/link)
+        detail += "\n" + t("source-of-request", source=html.quote(request.source))
+    return detail
 
 
 def review_line(t: Translator, review: Review, zone: ZoneInfo) -> str:

@@ -103,9 +103,26 @@ async def test_bad_values_are_refused_and_cancel_changes_nothing(
     await say(telegram, admin, "<b>курс</b>", "одна строка без")
     await say(telegram, admin, "9000", "Применить?")
     await press(telegram, admin, "✖️ Отмена", "Ничего не изменено")
+    await press(telegram, admin, "✏️ 2. 1-й курс (12 сеансов)", "пришлите новую цену")
+    await say(telegram, admin, "/cancel", "Ничего не изменено")
+    await press(telegram, admin, "✏️ 2. 1-й курс (12 сеансов)", "пришлите новую цену")
+    await tap(telegram, admin, "💳 Цены", "Ничего не изменено")  # not a name: gone elsewhere
+    await say(telegram, admin, "Новое имя", "")  # no longer asked: not taken as a name
+    await press(telegram, admin, "✏️ 2. 1-й курс (12 сеансов)", "пришлите новую цену")
+    confirm = await say(telegram, admin, "9100", "Применить?")
+    apply = next(data for text, data in telegram.inline_buttons(confirm) if "Применить" in text)
+    await press(telegram, admin, "✅ Применить", "Пациенты уже видят")
+    # The same confirmation pressed again (an old client's copy) changes nothing more.
+    since = telegram.mark()
+    telegram.press(admin, confirm, apply)
+    await telegram.wait_for_call(
+        "answerCallbackQuery", lambda call: "неактивна" in call.params.get("text", ""), since=since
+    )
+    await say(telegram, admin, "/prices reset 2", "снова как в файле прайса")
     anna = await patient(telegram, 302, "Анна")
     await tap(telegram, anna, "💳 Цены", "от 6 500 ₽")
     assert await staffed.storage.overrides.all_overrides() == {}
+    assert "Новое имя" not in (await say(telegram, anna, "/prices", "от 6 500 ₽"))["text"]
 
 
 async def test_a_stranger_gets_the_patients_price_list(

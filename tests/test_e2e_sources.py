@@ -91,6 +91,11 @@ async def test_sources_from_deep_links_reach_stats_and_the_export(
     assert "flyer: пациентов 2, заявок 1, записано 1, пришли 0, конверсия 100%" in text, text
     assert "vk_post_12: пациентов 1, заявок 1, записано 1, пришли 1, конверсия 100%" in text, text
 
+    detail = await say(telegram, admin, "/request 1", "Источник (ссылка)")
+    assert "Источник (ссылка): vk_post_12" in detail["text"]
+    detail = await say(telegram, admin, "/request 3", "№ 3")
+    assert "Источник (ссылка)" not in detail["text"]
+
     since = telegram.mark()
     telegram.send_text(admin, "/export requests")
     call = await telegram.wait_for_call(

@@ -45,6 +45,15 @@ logger = logging.getLogger(__name__)
 
 EDIT_COMMANDS = ("prices", "branches", "announce", "reload")
 SERVICE, PHONE, HOURS = "service", "phone", "hours"
+MENU_BUTTONS = (
+    "menu-article",
+    "menu-prices",
+    "menu-book",
+    "menu-review",
+    "menu-reviews",
+    "menu-language",
+    "contacts-menu-button",
+)
 
 
 class EditTargetCallback(CallbackData, prefix="ed"):
@@ -318,8 +327,14 @@ async def edit_value(
     message: Message,
     state: FSMContext,
     content_store: ContentStore,
+    translations: Translations,
     t: Translator,
 ) -> None:
+    if any(message.text in translations.variants(key) for key in MENU_BUTTONS):
+        # A tap on the main menu is no new name: the staff member went elsewhere.
+        await state.clear()
+        await message.answer(t("edit-cancelled"))
+        return
     data = await state.get_data()
     what, target_id = str(data.get("what")), str(data.get("id"))
     content = content_store.content

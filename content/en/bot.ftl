@@ -533,3 +533,4 @@ source-qr-caption = QR code for “{ $source }”: { $link }
 source-stats-title = <b>By source</b> (deep links):
 source-stats-line = • { $source }: patients { $patients }, requests { $requests }, booked { $booked }, came { $came }, conversion { $conversion }
 source-stats-none = No patient came by a deep link in this period.
+source-of-request = 🔗 Source (link): { $source }

@@ -544,3 +544,4 @@ source-qr-caption = QR-код для «{ $source }»: { $link }
 source-stats-title = <b>По источникам</b> (ссылки с меткой):
 source-stats-line = • { $source }: пациентов { $patients }, заявок { $requests }, записано { $booked }, пришли { $came }, конверсия { $conversion }
 source-stats-none = За этот период по ссылкам с меткой никто не пришёл.
+source-of-request = 🔗 Источник (ссылка): { $source }
