@@ -1,6 +1,6 @@
 """THE place for what truly differs between SQLite and PostgreSQL; everything else is written once.
 
-- SQLite's connection pragmas;
+- SQLite's connection pragmas (and those of the read-only connection of `Database.lookup`);
 - the upsert construct (both have `on_conflict_do_update`/`_do_nothing`, from different modules);
 - PostgreSQL's advisory locks (migrations, the send log); SQLite's BEGIN IMMEDIATE serialises
   every writer instead;
@@ -35,6 +35,12 @@ SQLITE_PRAGMAS = (
     f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
     # Erased personal data must not linger in free pages of the file.
     "PRAGMA secure_delete=ON",
+)
+
+SQLITE_LOOKUP_PRAGMAS = (
+    # `Database.lookup` runs on the event loop's thread: it must never wait, nor write.
+    "PRAGMA busy_timeout=0",
+    "PRAGMA query_only=ON",
 )
 
 MIGRATION_LOCK = 0x636C696E6963_01

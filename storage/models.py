@@ -99,6 +99,8 @@ class OutboxMessage:
     # A patient's photo, document or voice: copied from their chat, `text` as the caption.
     copy_chat_id: int | None = None
     copy_message_id: int | None = None
+    # Posted as a reply to this message of `chat_id` (an escalation under its request card).
+    reply_to_message_id: int | None = None
     # The patient's display name, remembered for forum topics; not part of the outbox row.
     patient_name: str = ""
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 
 from bot import errors
+from bot.filters import PRIVATE_CALLBACK, PRIVATE_MESSAGE
 from bot.handlers import (
     appointments,
     articles,
@@ -34,8 +34,8 @@ def build_routers() -> list[Router]:
     pass through it.
     """
     patients = Router(name="patients")
-    patients.message.filter(F.chat.type == ChatType.PRIVATE)
-    patients.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    patients.message.filter(PRIVATE_MESSAGE)
+    patients.callback_query.filter(PRIVATE_CALLBACK)
     ban = BanMiddleware()
     patients.message.outer_middleware(ban)
     patients.callback_query.outer_middleware(ban)

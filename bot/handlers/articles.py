@@ -16,9 +16,9 @@ from bot.i18n import Translator
 
 
 async def article_menu(
-    message: Message, state: FSMContext, content: Content, t: Translator
+    message: Message, state: FSMContext, raw_state: str | None, content: Content, t: Translator
 ) -> None:
-    await leave_form(state, message, t)
+    await leave_form(state, raw_state, message, t)
     local = content.for_locale(t.locale)
     await message.answer(
         views.article_menu(t, local), reply_markup=keyboards.article_sections(t, local.sections)

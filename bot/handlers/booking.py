@@ -31,6 +31,7 @@ from bot.callbacks import (
 )
 from bot.clock import Clock
 from bot.content import Content
+from bot.filters import TEXT_NOT_A_COMMAND, Magic
 from bot.handlers.screens import (
     NOT_A_COMMAND,
     MenuButton,
@@ -53,6 +54,7 @@ from bot.services.forms import (
     consent_answer,
     single_line,
 )
+from bot.services.out_of_hours import closed_at, closed_notice
 from bot.services.phone import PhoneProblem, normalize_phone, phone_problem
 from bot.services.requests import latest_contact, new_form_token, submit_request
 from bot.settings import Settings
@@ -240,9 +242,10 @@ async def _start(
     patient_repo: PatientRepository | None = None,
 ) -> None:
     had_form = await state.get_state() is not None
-    await state.clear()
-    # The form's own id: however often its Confirm is pressed, one request is stored.
-    await state.update_data(form_token=new_form_token())
+    if had_form:
+        await state.set_state(None)
+    # A new form, with its own id: however often its Confirm is pressed, one request is stored.
+    await state.set_data({"form_token": new_form_token()})
     intro = t("book-intro")
     if had_form:
         intro = t("form-cancelled") + "\n\n" + intro
@@ -545,6 +548,7 @@ async def confirm(
     settings: Settings,
     clinic_t: Translator,
     t: Translator,
+    clock: Clock,
 ) -> None:
     if not isinstance(callback.message, Message):
         return
@@ -567,15 +571,19 @@ async def confirm(
         t(f"book-time-{slot.value}"): clinic_t(f"book-time-{slot.value}") for slot in TimeSlot
     }
 
+    # Outside the clinic's hours the patient is told when to expect the call.
+    closed = closed_at(content.clinic, clock(), settings.clinic_zone)
+
     def card(request_id: int, request: NewRequest) -> Card:
         shown = replace(
             request,
             preferred_time=clinic_times.get(request.preferred_time, request.preferred_time),
         )
+        text = views.request_card(
+            clinic_t, clinic_content, request_id, shown, patient, settings.clinic_zone
+        )
         return Card(
-            text=views.request_card(
-                clinic_t, clinic_content, request_id, shown, patient, settings.clinic_zone
-            ),
+            text=text + "\n" + clinic_t("hours-card-out-of-hours") if closed else text,
             reply_markup=keyboards.request_card(
                 clinic_t, request_id, RequestStatus.NEW
             ).model_dump_json(exclude_none=True),
@@ -600,9 +608,11 @@ async def confirm(
     )
     await state.clear()
     await remove_buttons(callback)
-    await callback.message.answer(
-        t("book-done", number=str(request_id)), reply_markup=keyboards.main_menu(t)
-    )
+    done = t("book-done", number=str(request_id))
+    if closed is not None:
+        key, arguments = closed_notice(closed, clock(), t.locale)
+        done += "\n\n" + t(key, reply="call", **arguments)
+    await callback.message.answer(done, reply_markup=keyboards.main_menu(t))
 
 
 async def _retire_summary(callback: CallbackQuery) -> None:
@@ -682,18 +692,18 @@ def build_router() -> Router:
     button(choose_service, BookingForm.service, ServiceCallback.filter())
     message(service_expected, BookingForm.service, NOT_A_COMMAND)
 
-    message(name_entered, BookingForm.name, NOT_A_COMMAND, F.text)
+    message(name_entered, BookingForm.name, TEXT_NOT_A_COMMAND)
     message(name_expected, BookingForm.name, NOT_A_COMMAND)
 
-    message(phone_entered, BookingForm.phone, NOT_A_COMMAND, F.contact | F.text)
+    message(phone_entered, BookingForm.phone, NOT_A_COMMAND, Magic(F.contact | F.text))
     message(phone_expected, BookingForm.phone, NOT_A_COMMAND)
 
     button(time_chosen, BookingForm.time, _action(BookingAction.TIME))
-    message(time_entered, BookingForm.time, NOT_A_COMMAND, F.text)
+    message(time_entered, BookingForm.time, TEXT_NOT_A_COMMAND)
     message(time_expected, BookingForm.time, NOT_A_COMMAND)
 
     button(complaint_skipped, BookingForm.complaint, _action(BookingAction.SKIP))
-    message(complaint_entered, BookingForm.complaint, NOT_A_COMMAND, F.text)
+    message(complaint_entered, BookingForm.complaint, TEXT_NOT_A_COMMAND)
     message(complaint_expected, BookingForm.complaint, NOT_A_COMMAND)
 
     button(saved_details_used, BookingForm.saved, _action(BookingAction.REUSE))

@@ -14,7 +14,7 @@ from bot import keyboards
 from bot.callbacks import LanguageCallback, NavCallback, Screen
 from bot.commands import bot_commands
 from bot.content import Content
-from bot.handlers.screens import MenuButton, show
+from bot.handlers.screens import MenuButton, end_form, show
 from bot.i18n import Translations, Translator
 from bot.services.sources import deep_link_source
 from storage.repositories import PatientRepository, SourceRepository
@@ -25,14 +25,14 @@ logger = logging.getLogger(__name__)
 async def start(
     message: Message,
     state: FSMContext,
+    raw_state: str | None,
     command: CommandObject,
     content: Content,
     source_repo: SourceRepository,
     locale: str,
     t: Translator,
 ) -> None:
-    had_form = await state.get_state() is not None
-    await state.clear()
+    had_form = await end_form(state, raw_state)
     source = deep_link_source(command.args)
     if source is not None and message.from_user is not None:
         await source_repo.record_source(message.from_user.id, source, locale)
@@ -46,29 +46,30 @@ async def start(
     await message.answer(text, reply_markup=keyboards.main_menu(t))
 
 
-async def cancel(message: Message, state: FSMContext, t: Translator) -> None:
-    if await state.get_state() is None:
+async def cancel(message: Message, state: FSMContext, raw_state: str | None, t: Translator) -> None:
+    if not await end_form(state, raw_state):
         await message.answer(t("cancel-nothing"), reply_markup=keyboards.main_menu(t))
         return
-    await state.clear()
     await message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
 
 
-async def menu(message: Message, state: FSMContext, t: Translator) -> None:
-    await state.clear()
+async def menu(message: Message, state: FSMContext, raw_state: str | None, t: Translator) -> None:
+    await end_form(state, raw_state)
     await message.answer(t("menu-title"), reply_markup=keyboards.main_menu(t))
 
 
-async def menu_button(callback: CallbackQuery, state: FSMContext, t: Translator) -> None:
-    await state.clear()
+async def menu_button(
+    callback: CallbackQuery, state: FSMContext, raw_state: str | None, t: Translator
+) -> None:
+    await end_form(state, raw_state)
     if callback.message is not None:
         await callback.bot.send_message(  # type: ignore[union-attr]
             callback.message.chat.id, t("menu-title"), reply_markup=keyboards.main_menu(t)
         )
 
 
-async def help_command(message: Message, state: FSMContext, t: Translator) -> None:
-    if await state.get_state() is not None:
+async def help_command(message: Message, raw_state: str | None, t: Translator) -> None:
+    if raw_state is not None:
         # Keep the form's own keyboard (e.g. "Share my phone"): the form goes on.
         await message.answer(t("help-text") + "\n\n" + t("form-continue"))
         return
@@ -76,9 +77,13 @@ async def help_command(message: Message, state: FSMContext, t: Translator) -> No
 
 
 async def language(
-    message: Message, state: FSMContext, translations: Translations, t: Translator
+    message: Message,
+    state: FSMContext,
+    raw_state: str | None,
+    translations: Translations,
+    t: Translator,
 ) -> None:
-    await state.clear()
+    await end_form(state, raw_state)
     await message.answer(
         t("language-choose"), reply_markup=keyboards.languages(t, translations.locales)
     )

@@ -75,12 +75,13 @@ def branch_text(
 async def contacts(
     message: Message,
     state: FSMContext,
+    raw_state: str | None,
     content: Content,
     settings: Settings,
     clock: Clock,
     t: Translator,
 ) -> None:
-    await leave_form(state, message, t)
+    await leave_form(state, raw_state, message, t)
     clinic = content.clinic
     if not clinic.branches:
         await message.answer(t("contacts-none"), reply_markup=keyboards.main_menu(t))

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards, staff_views, views
+from bot.clock import Clock
+from bot.content import Content
+from bot.filters import Magic
 from bot.handlers.screens import managers
 from bot.i18n import Translator
 from bot.outbox import OutboxSender
+from bot.services.out_of_hours import closed_at, closed_notice
 from bot.services.relay import relay_to_managers
 from bot.settings import Settings
 from storage.repositories import OutboxRepository
 
 RELAYED_MEDIA = F.photo | F.document | F.voice | F.video | F.audio | F.video_note
+RELAYED = Magic((F.text & ~F.text.startswith("/")) | RELAYED_MEDIA)
 
 
 async def stale_button(
@@ -29,6 +33,8 @@ async def pass_on_to_managers(
     outbox_repo: OutboxRepository,
     outbox: OutboxSender,
     settings: Settings,
+    content: Content,
+    clock: Clock,
     clinic_t: Translator,
     t: Translator,
 ) -> None:
@@ -56,11 +62,16 @@ async def pass_on_to_managers(
         managers=managers(settings),
         wake=outbox.wake,
     )
-    await message.answer(t("relay-passed-on"), reply_markup=keyboards.main_menu(t))
+    answer = t("relay-passed-on")
+    closed = closed_at(content.clinic, clock(), settings.clinic_zone)
+    if closed is not None:
+        key, arguments = closed_notice(closed, clock(), t.locale)
+        answer += "\n\n" + t(key, reply="answer", **arguments)
+    await message.answer(answer, reply_markup=keyboards.main_menu(t))
 
 
-async def not_understood(message: Message, state: FSMContext, t: Translator) -> None:
-    if await state.get_state() is not None:
+async def not_understood(message: Message, raw_state: str | None, t: Translator) -> None:
+    if raw_state is not None:
         await message.answer(t("form-unknown-command"))
         return
     await message.answer(t("not-understood"), reply_markup=keyboards.main_menu(t))
@@ -69,6 +80,6 @@ async def not_understood(message: Message, state: FSMContext, t: Translator) -> 
 def build_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(stale_button)
-    router.message.register(pass_on_to_managers, (F.text & ~F.text.startswith("/")) | RELAYED_MEDIA)
+    router.message.register(pass_on_to_managers, RELAYED)
     router.message.register(not_understood)
     return router

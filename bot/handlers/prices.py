@@ -14,8 +14,10 @@ from bot.handlers.screens import MenuButton, leave_form, show
 from bot.i18n import Translator
 
 
-async def prices(message: Message, state: FSMContext, content: Content, t: Translator) -> None:
-    await leave_form(state, message, t)
+async def prices(
+    message: Message, state: FSMContext, raw_state: str | None, content: Content, t: Translator
+) -> None:
+    await leave_form(state, raw_state, message, t)
     local = content.for_locale(t.locale)
     await message.answer(
         views.price_list(t, local), reply_markup=keyboards.price_list(t, local.services)

@@ -119,7 +119,7 @@ async def erase(
 ) -> None:
     user_id = callback.from_user.id
     await state.clear()
-    await erase_patient(
+    erasure = await erase_patient(
         patient_repo,
         user_id=user_id,
         notice_text=lambda request_id: clinic_t("forget-notice", number=str(request_id)),
@@ -127,6 +127,8 @@ async def erase(
         cleaner=TelegramCleaner(bot, settings.manager_chat_id, clinic_t, user_id),
         wake=outbox.wake,
     )
+    # Digests listed the patient's requests by name and phone.
+    await outbox.refresh_digests(bot, erasure.request_ids)
     await show(callback, t("forget-done"))
     if isinstance(callback.message, Message):
         await callback.message.answer(t("menu-title"), reply_markup=keyboards.main_menu(t))

@@ -10,6 +10,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards, views
 from bot.callbacks import NavCallback, ReviewAction, ReviewCallback, ReviewsPageCallback, Screen
+from bot.filters import TEXT_NOT_A_COMMAND
 from bot.handlers.screens import (
     NOT_A_COMMAND,
     MenuButton,
@@ -72,9 +73,13 @@ async def _reviews_screen(
 
 
 async def reviews(
-    message: Message, state: FSMContext, review_repo: ReviewRepository, t: Translator
+    message: Message,
+    state: FSMContext,
+    raw_state: str | None,
+    review_repo: ReviewRepository,
+    t: Translator,
 ) -> None:
-    await leave_form(state, message, t)
+    await leave_form(state, raw_state, message, t)
     text, markup = await _reviews_screen(review_repo, t, 0)
     await message.answer(text, reply_markup=markup)
 
@@ -99,8 +104,8 @@ async def reviews_page(
 # --- writing --------------------------------------------------------------------------------
 
 
-async def review(message: Message, state: FSMContext, t: Translator) -> None:
-    await leave_form(state, message, t)
+async def review(message: Message, state: FSMContext, raw_state: str | None, t: Translator) -> None:
+    await leave_form(state, raw_state, message, t)
     await state.set_state(ReviewForm.rating)
     await _ask_rating(message, t)
 
@@ -227,7 +232,7 @@ def build_router() -> Router:
     button(review_button, NavCallback.filter(F.screen == Screen.REVIEW))
     button(rated, ReviewForm.rating, ReviewCallback.filter(F.action == ReviewAction.RATE))
     message(rating_expected, ReviewForm.rating, NOT_A_COMMAND)
-    message(text_entered, ReviewForm.text, NOT_A_COMMAND, F.text)
+    message(text_entered, ReviewForm.text, TEXT_NOT_A_COMMAND)
     button(text_skipped, ReviewForm.text, ReviewCallback.filter(F.action == ReviewAction.SKIP))
     message(text_expected, ReviewForm.text, NOT_A_COMMAND)
     button(

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import contextlib
 
-from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import keyboards
+from bot.filters import NOT_A_COMMAND
 from bot.i18n import Translations, Translator
 from bot.services.common import ManagerChat
 from bot.settings import Settings
 
-NOT_A_COMMAND = ~F.text.startswith("/")
-"""Form answers exclude commands: "/review" typed at the name step starts a review instead
-of becoming the patient's name, and "/forget" is never stored as a complaint."""
+__all__ = ["NOT_A_COMMAND", "MenuButton", "end_form", "leave_form", "managers", "show"]
 
 
 class MenuButton(Filter):
@@ -67,10 +65,20 @@ async def remove_buttons(callback: CallbackQuery) -> None:
             await callback.message.edit_reply_markup(reply_markup=None)
 
 
-async def leave_form(state: FSMContext, message: Message, t: Translator) -> None:
+async def end_form(state: FSMContext, raw_state: str | None) -> bool:
+    """Ends the form in progress, if any (`raw_state` is the state aiogram read for this
+    update); True if there was one. Without a form there is nothing to write."""
+    if raw_state is None:
+        return False
+    await state.clear()
+    return True
+
+
+async def leave_form(
+    state: FSMContext, raw_state: str | None, message: Message, t: Translator
+) -> None:
     """Navigating away from a form ends it, and the patient is told so."""
-    if await state.get_state() is not None:
-        await state.clear()
+    if await end_form(state, raw_state):
         await message.answer(t("form-cancelled"), reply_markup=keyboards.main_menu(t))
 
 

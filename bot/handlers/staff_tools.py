@@ -30,6 +30,7 @@ from bot import staff_views
 from bot.callbacks import StaffModerationCallback, StaffPageCallback
 from bot.clock import Clock
 from bot.content import Content
+from bot.filters import Magic
 from bot.handlers.screens import show
 from bot.i18n import Translator
 from bot.services.clinic_time import to_clinic, to_utc
@@ -487,8 +488,10 @@ def build_router() -> Router:
     # getChatMember call; only the staff's own commands are checked.
     router.message.filter(Command(*STAFF_COMMANDS), IsStaff())
     router.callback_query.filter(
-        F.data.startswith(
-            (f"{StaffPageCallback.__prefix__}:", f"{StaffModerationCallback.__prefix__}:")
+        Magic(
+            F.data.startswith(
+                (f"{StaffPageCallback.__prefix__}:", f"{StaffModerationCallback.__prefix__}:")
+            )
         ),
         IsStaff(),
     )

@@ -20,10 +20,9 @@ class FormRepository:
 
     async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]:
         """The form's state and data; no row reads the same as an empty form."""
-        async with self._database.read() as connection:
-            row = (
-                await connection.execute(select(fsm.c.state, fsm.c.data).where(fsm.c.key == key))
-            ).first()
+        row = await self._database.lookup_one(
+            select(fsm.c.state, fsm.c.data).where(fsm.c.key == key)
+        )
         if row is None:
             return None, {}
         data = json.loads(row.data)
