@@ -90,6 +90,9 @@ class Worker:
                 "DATABASE_URL": f"sqlite:///{folder / 'clinic.db'}",
                 "TELEGRAM_API_URL": "http://127.0.0.1:9",  # never called: answers are canned
                 "THROTTLE_LIMIT": "100000",  # flood control counts, but never throttles
+                # Cards are not held back by the manager chat's 20 a minute: every batch
+                # ends with a press on a card, and pacing is not per-update work.
+                "OUTBOX_CHAT_LIMIT": "100000",
                 "PYTHONPATH": str(source),
             }
         )

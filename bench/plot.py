@@ -67,7 +67,7 @@ def plot_latency(report: dict[str, Any], path: Path) -> None:
                 f"{rate['unanswered']} unanswered",
                 (rate["offered_per_second"], rate["latency_p99_ms"]),
                 textcoords="offset points",
-                xytext=(0, 8),
+                xytext=(0, -14),
                 ha="center",
                 fontsize=7,
             )
