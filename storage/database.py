@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -178,7 +178,9 @@ class Database:
         async with (self._snapshot if snapshot else self._reader).connect() as connection:
             yield connection
 
-    async def lookup(self, statement: Executable) -> Sequence[Row[*tuple[Any, ...]]]:
+    async def lookup(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Sequence[Row[*tuple[Any, ...]]]:
         """The rows of a small query by key (a patient's language, a form's state): the reads
         every update makes.
 
@@ -191,16 +193,18 @@ class Database:
         if self._lookup_engine is not None:
             try:
                 with self._lookup_engine.connect() as connection:
-                    return connection.execute(statement).all()
+                    return connection.execute(statement, parameters).all()
             except OperationalError as error:
                 if not _is_busy(error):
                     raise
         async with self._reader.connect() as connection:
-            return (await connection.execute(statement)).all()
+            return (await connection.execute(statement, parameters)).all()
 
-    async def lookup_one(self, statement: Executable) -> Row[*tuple[Any, ...]] | None:
+    async def lookup_one(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Row[*tuple[Any, ...]] | None:
         """The first row of `lookup`, or None."""
-        rows = await self.lookup(statement)
+        rows = await self.lookup(statement, parameters)
         return rows[0] if rows else None
 
     async def clear_write_ahead_log(self) -> bool:

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
 from storage.dialects import upsert
 from storage.schema import fsm
+
+_FORM = select(fsm.c.state, fsm.c.data).where(fsm.c.key == bindparam("key"))
+"""Built once: it is read on every update."""
 
 
 class FormRepository:
@@ -20,9 +23,7 @@ class FormRepository:
 
     async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]:
         """The form's state and data; no row reads the same as an empty form."""
-        row = await self._database.lookup_one(
-            select(fsm.c.state, fsm.c.data).where(fsm.c.key == key)
-        )
+        row = await self._database.lookup_one(_FORM, {"key": key})
         if row is None:
             return None, {}
         data = json.loads(row.data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock, utc_now
@@ -38,6 +38,14 @@ from storage.schema import (
     visit_messages,
 )
 
+_PROFILE = select(
+    select(users.c.locale).where(users.c.id == bindparam("user_id")).scalar_subquery(),
+    select(patients.c.banned_at)
+    .where(patients.c.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+)
+"""Built once: it is read on every update (building a statement costs more than running it)."""
+
 
 class PatientRepository:
     def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
@@ -51,12 +59,7 @@ class PatientRepository:
 
     async def profile(self, user_id: int) -> PatientProfile:
         """What every update of a user needs to know first, in one read: language and ban."""
-        row = await self._database.lookup_one(
-            select(
-                select(users.c.locale).where(users.c.id == user_id).scalar_subquery(),
-                select(patients.c.banned_at).where(patients.c.user_id == user_id).scalar_subquery(),
-            )
-        )
+        row = await self._database.lookup_one(_PROFILE, {"user_id": user_id})
         locale, banned_at = (row[0], row[1]) if row is not None else (None, None)
         return PatientProfile(
             locale=str(locale) if locale is not None else None, banned=banned_at is not None
