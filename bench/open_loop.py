@@ -61,6 +61,8 @@ from bench.per_update import machine_is_busy
 from bot.preview.emulator import ApiCall, FakeTelegramServer, FakeUser
 
 RATES = (5, 30, 100, 300)
+TARGET_RATE = 100.0
+TARGET_P99_MS = 50.0  # issue 16: p99 at 100 upd/s offered < 50 ms plus the round trip
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
@@ -620,6 +622,7 @@ def render(report: Report) -> str:
             ),
         ]
         lines += [f"- {error}" for error in d.errors]
+    lines += targets(report)
     load = report.load_average
     lines += [
         "",
@@ -627,6 +630,34 @@ def render(report: Report) -> str:
         f"{os.cpu_count()} cores. {report.elapsed_seconds:.0f} s.",
     ]
     return "\n".join(lines)
+
+
+def targets(report: Report) -> list[str]:
+    """Issue 16's targets that this run measured, each with its figure."""
+    found = []
+    high = report.settings["rtt_ms"][1]
+    for r in report.rates:
+        if r.offered_per_second == TARGET_RATE:
+            limit = TARGET_P99_MS + high
+            met = r.latency_p99_ms < limit and not r.unanswered
+            found.append(
+                f"- p99 reply at {TARGET_RATE:g} upd/s offered < {TARGET_P99_MS:g} ms + the "
+                f"round trip ({limit:g} ms): {r.latency_p99_ms:.0f} ms, "
+                f"{r.unanswered} unanswered: {'met' if met else 'not met'}"
+            )
+    d = report.drain
+    if d is not None and d.bookings == 100:
+        met = (
+            d.drain_seconds is not None
+            and d.drain_seconds <= 60
+            and d.manager_too_many_requests == 0
+        )
+        drain_text = "incomplete" if d.drain_seconds is None else f"{d.drain_seconds:.0f} s"
+        found.append(
+            f"- 100 bookings visible within 60 s of the last, no 429: {drain_text}, "
+            f"{d.manager_too_many_requests} 429s: {'met' if met else 'not met'}"
+        )
+    return ["", "## Targets (issue 16)", "", *found] if found else []
 
 
 def _floats(text: str) -> list[float]:

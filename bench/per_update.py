@@ -45,6 +45,7 @@ TOKEN = "123456789:AAxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 MANAGER_CHAT_ID = -1001234567890
 STAGES = ("validation", "dispatch", "handlers", "api", "storage")
 BOOTSTRAP_RESAMPLES = 2000
+TARGET_RATIO = 1.3  # issue 16: CPU per update <= 1.3x the comparable bare bot
 # Settings a developer's environment must not leak into the bots.
 SETTING_VARIABLES = ("ADMIN_IDS", "REDIS_URL", "WEBHOOK_URL", "METRICS_PORT", "MANAGER_TOPICS")
 
@@ -339,6 +340,18 @@ def render(report: Report) -> str:
             ],
         )
     )
+    for r in report.ratios:
+        if (r.denominator, r.measure) == ("bare", "cpu"):
+            verdict = (
+                "met"
+                if r.high <= TARGET_RATIO
+                else ("not met" if r.low > TARGET_RATIO else "undecided")
+            )
+            lines += [
+                "",
+                f"Target: CPU per update <= {TARGET_RATIO}x the comparable bare bot: "
+                f"{r.median:.2f}x (95% CI {r.low:.2f}-{r.high:.2f}), {verdict}.",
+            ]
     steps = list(bots[0].steps_us) if bots else []
     if steps:
         lines += ["", "## Wall µs per step (median of batches)", ""]
