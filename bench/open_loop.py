@@ -221,6 +221,8 @@ class RateResult:
     too_many_requests: int
     bot_cpu_ms_per_update: float
     bot_cpu_percent: float
+    # The bench's own process (emulator, round trips, patients): near 100 it is the limit.
+    bench_cpu_percent: float = 0.0
     errors: list[str] = field(default_factory=list)
 
 
@@ -259,6 +261,7 @@ async def offer(
             ready.append(patient)
 
     cpu_before = bot.cpu_seconds()
+    bench_before = time.process_time()
     started = time.monotonic()
     count = int(rate * seconds)
     for index in range(count):
@@ -280,6 +283,7 @@ async def offer(
     if waiting:
         await asyncio.wait(set(waiting))
     cpu = bot.cpu_seconds() - cpu_before
+    bench_cpu = time.process_time() - bench_before
     elapsed = time.monotonic() - started
     refusals = sum(1 for call in server.calls if call.error_code == 429)
     return RateResult(
@@ -297,6 +301,7 @@ async def offer(
         too_many_requests=refusals,
         bot_cpu_ms_per_update=1000 * cpu / outcome["answered"] if outcome["answered"] else 0.0,
         bot_cpu_percent=100 * cpu / elapsed if elapsed > 0 else 0.0,
+        bench_cpu_percent=100 * bench_cpu / elapsed if elapsed > 0 else 0.0,
         errors=errors,
     )
 
@@ -561,6 +566,7 @@ def render(report: Report) -> str:
                     "429s",
                     "bot CPU %",
                     "CPU ms/upd",
+                    "bench CPU %",
                 ],
                 [
                     [
@@ -577,6 +583,7 @@ def render(report: Report) -> str:
                         str(r.too_many_requests),
                         f"{r.bot_cpu_percent:.0f}",
                         f"{r.bot_cpu_ms_per_update:.1f}",
+                        f"{r.bench_cpu_percent:.0f}",
                     ]
                     for r in report.rates
                 ],
