@@ -492,7 +492,9 @@ async def run(
                 Patients(server, tracker, 5_000_000),
                 bookings=args.bookings,
                 think=args.think,
-                step_timeout=args.timeout,
+                # Every patient's step waits for a message among everybody's, at ~27 a
+                # second: a step of a thousand patients at once takes ~40 s.
+                step_timeout=max(args.timeout, 3 * args.bookings / 27),
                 drain_timeout=args.drain_timeout or max(120.0, 4.0 * args.bookings),
             )
             print(f"  {_drain_line(drained)}", flush=True)
