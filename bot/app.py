@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher, html
@@ -42,6 +43,8 @@ from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.pacing import SendPacingMiddleware
 from bot.retry import RetryAfterMiddleware
 from bot.services.appointments import VisitRules
+from bot.services.common import ManagerChat
+from bot.services.escalation import ESCALATION_SECONDS, EscalationJob, reminder_text
 from bot.services.retention import DAY_SECONDS, RetentionTask
 from bot.services.visits import VISIT_MESSAGES_SECONDS, VisitMessagesJob
 from bot.settings import SUPPORTED_LOCALES, Settings
@@ -95,6 +98,7 @@ async def _on_startup(
     translations: Translations,
     outbox: OutboxSender,
     jobs: PeriodicJobs,
+    settings: Settings,
 ) -> None:
     seeded = await review_repo.seed_reviews(
         [
@@ -104,7 +108,7 @@ async def _on_startup(
     )
     if seeded:
         logger.info("Published the clinic's %d initial reviews", len(content.seed_reviews))
-    await register_commands(bot, translations)
+    await register_commands(bot, translations, settings)
     outbox.start(bot)
     jobs.start()
     logger.info("Bot started")
@@ -212,6 +216,29 @@ def create_dispatcher(
     content_store = ContentStore(content, translations)
     overrides_refresh = OverridesRefresh(content_store, storage.overrides)
     jobs.add("content-overrides", OVERRIDES_REFRESH_SECONDS, overrides_refresh.run_once)
+    # No request left waiting: untaken ones raised again in the manager chat (working time).
+    jobs.add(
+        "escalation",
+        ESCALATION_SECONDS,
+        EscalationJob(
+            storage.escalations,
+            storage.conversations,
+            storage.patients,
+            clinic=lambda: content_store.content.clinic,
+            zone=settings.clinic_zone,
+            take_within=timedelta(minutes=settings.take_within_minutes),
+            managers=ManagerChat(settings.manager_chat_id, settings.manager_thread_id),
+            render=lambda request_id, reminder: reminder_text(
+                content_store.translations.get(settings.default_locale),
+                request_id,
+                reminder,
+                settings.take_within_minutes,
+                settings.on_duty_staff,
+            ),
+            wake=outbox.wake,
+            clock=clock,
+        ).run_once,
+    )
     updates_in_flight = UpdatesInFlight()
     # One update at a time per chat and user: a double tap on "Confirm" sees the
     # finished form instead of racing it (across instances with Redis).

@@ -172,3 +172,11 @@ class VisitCallback(CallbackData, prefix="vs"):
     appointment: int
     revision: int = 0
     stars: int = 0
+
+
+class TemplateCallback(CallbackData, prefix="tp"):
+    """The card's 📋 button (template 0: show the list), a template chosen from it, or back."""
+
+    request: int
+    template: int = 0
+    back: bool = False

@@ -61,6 +61,11 @@ def _short(text: str) -> str:
     return text if len(text) <= LINE_FIELD_CHARS else text[: LINE_FIELD_CHARS - 1] + "…"
 
 
+def _erased(request: ConsultationRequest) -> bool:
+    """The patient's data was erased (/forget, retention): a name is never empty else."""
+    return not request.name and not request.phone
+
+
 def _clinic_time(
     translations: Translations, clinic_t: Translator, request: ConsultationRequest
 ) -> str:
@@ -80,7 +85,9 @@ def render_digest(
 ) -> tuple[str, str]:
     """The digest's text (everything a patient typed escaped) and its buttons."""
     shown = [
-        compose(
+        clinic_t("digest-line-erased", number=str(line.request.id))
+        if _erased(line.request)
+        else compose(
             clinic_t,
             "digest-line",
             typed={

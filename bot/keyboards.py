@@ -32,6 +32,7 @@ from bot.callbacks import (
     Screen,
     ServiceCallback,
     StatusCallback,
+    TemplateCallback,
     TimeSlot,
     VisitAction,
     VisitCallback,
@@ -401,6 +402,32 @@ def request_card(
                 ).pack(),
             )
         )
+    # Reply templates: a ready answer sent to the patient (revision 0004).
+    builder.row(
+        InlineKeyboardButton(
+            text=t("tpl-button"), callback_data=TemplateCallback(request=request_id).pack()
+        )
+    )
+    return builder.as_markup()
+
+
+def template_choice(
+    t: Translator, request_id: int, templates: Sequence[tuple[int, str]]
+) -> InlineKeyboardMarkup:
+    """The card's buttons replaced by its templates (id, name) to send, and ↩ back."""
+    builder = InlineKeyboardBuilder()
+    for template_id, name in templates:
+        builder.button(
+            text=f"📋 {name}",
+            callback_data=TemplateCallback(request=request_id, template=template_id),
+        )
+    builder.adjust(2)
+    builder.row(
+        InlineKeyboardButton(
+            text=t("tpl-back"),
+            callback_data=TemplateCallback(request=request_id, back=True).pack(),
+        )
+    )
     return builder.as_markup()
 
 

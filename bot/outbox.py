@@ -278,6 +278,33 @@ class OutboxSender:
             return _Plan(wait=interval - since_last)
         return _Plan(digest=len(run) if len(run) > 1 else 0)
 
+    async def refresh_digests(self, bot: Bot, request_ids: Sequence[int]) -> None:
+        """Show again, from the stored rows, the digests that list these requests: after an
+        erasure their lines say so instead of the patient's name and phone (an edit: it
+        posts nothing, and takes nothing of the chat's pace)."""
+        if self._digest is None or not request_ids:
+            return
+        for chat_id, message_id in await self._outbox.digests_listing(request_ids):
+            rows = await self._outbox.digest_rows(chat_id, message_id)
+            requests = await self._outbox.digest_requests([ref_id for _, ref_id in rows])
+            if len(requests) != len(rows):
+                continue
+            text, markup = self._digest(
+                [
+                    DigestLine(outbox_id, request)
+                    for (outbox_id, _), request in zip(rows, requests, strict=True)
+                ]
+            )
+            try:
+                await bot.edit_message_text(
+                    text=text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    reply_markup=InlineKeyboardMarkup.model_validate_json(markup),
+                )
+            except TelegramAPIError as error:
+                logger.warning("Could not show a digest without erased data: %s", error.message)
+
     def _begin_request(self) -> None:
         """Called right before a request whose outcome must be stored; refused when stopping."""
         if self._stopping:
@@ -435,7 +462,11 @@ class OutboxSender:
 
     async def _send_once(self, bot: Bot, message: OutboxMessage, thread_id: int | None) -> int:
         reply = None
-        if message.thread_under_patient and message.patient_id is not None:
+        if message.reply_to_message_id is not None:
+            reply = ReplyParameters(
+                message_id=message.reply_to_message_id, allow_sending_without_reply=True
+            )
+        elif message.thread_under_patient and message.patient_id is not None:
             # A patient's question belongs under their request, never under a review.
             latest = await self._conversations.latest_manager_message(
                 message.patient_id, message.chat_id, kind="request"

@@ -52,6 +52,8 @@ EXPECTATIONS: dict[str, str] = {
     "quiet_hours": "HH:MM-HH:MM in the clinic's timezone, like 21:00-09:00, or empty for none",
     "follow_up_after": "a time after the visit, like 2h or 90m (units d, h, m)",
     "export_max_bytes": "a whole number of bytes, at least 4096 (Telegram takes up to 50 MB)",
+    "take_within_minutes": "a whole number of minutes, 1-1440",
+    "on_duty_staff": "comma-separated @usernames or numeric Telegram user ids, or empty",
 }
 
 
@@ -95,6 +97,10 @@ class Settings(BaseSettings):
     follow_up_after: Annotated[timedelta, NoDecode] = timedelta(hours=2)
     # Where the texts are read from (and re-read on /reload and SIGHUP); unset: the shipped ones.
     content_dir: Path | None = None
+    # A new request nobody took within this much working time is raised again (twice at most).
+    take_within_minutes: int = Field(default=15, ge=1, le=1440)
+    # Who the reminders mention: `@username`s or numeric user ids.
+    on_duty_staff: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("bot_token")
     @classmethod
@@ -181,6 +187,19 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError("unknown timezone") from error
         return name
+
+    @field_validator("on_duty_staff", mode="before")
+    @classmethod
+    def _split_staff(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(part.strip() for part in value.replace(";", ",").split(","))
+        if isinstance(value, (tuple, list)):
+            names = tuple(str(part).strip() for part in value if str(part).strip())
+            for name in names:
+                if not re.fullmatch(r"@[A-Za-z0-9_]{4,32}|\d{1,20}", name):
+                    raise ValueError(f"{name!r} is neither an @username nor a user id")
+            return names
+        return value
 
     @field_validator("reminders", mode="before")
     @classmethod

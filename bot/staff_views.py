@@ -11,6 +11,7 @@ from aiogram import html
 from bot.content import LocaleContent
 from bot.i18n import Translator
 from bot.services.clinic_time import format_moment
+from bot.services.escalation import TakeTimes
 from bot.services.formatting import format_decimal
 from bot.services.phone import display_phone
 from storage.models import (
@@ -432,3 +433,38 @@ def visit_stats(t: Translator, data: VisitStats) -> str:
         missed=data.missed,
         share=f"{format_decimal(share * 100, t.locale)}%" if share is not None else "—",
     )
+
+
+TAKE_TIME_DAYS = 14
+
+
+def _minutes(value: float, locale: str) -> str:
+    """`5`, `7,5`: whole minutes without a fraction."""
+    rounded = round(value, 1)
+    return str(int(rounded)) if rounded == int(rounded) else format_decimal(rounded, locale)
+
+
+def take_times_block(t: Translator, data: TakeTimes) -> str:
+    """/stats: the median working time to the first 🙋, per day and per manager."""
+    if not data.per_day:
+        return t("escalation-stats-title") + "\n" + t("escalation-stats-none")
+    days = [
+        t(
+            "escalation-stats-day",
+            day=f"{day:%d.%m}",
+            minutes=_minutes(minutes, t.locale),
+            count=count,
+        )
+        # The latest days: a long period must still fit in one message.
+        for day, minutes, count in data.per_day[-TAKE_TIME_DAYS:]
+    ]
+    managers = [
+        t(
+            "escalation-stats-manager",
+            manager=html.quote(name),
+            minutes=_minutes(minutes, t.locale),
+            count=count,
+        )
+        for name, minutes, count in data.per_manager
+    ]
+    return "\n".join([t("escalation-stats-title"), *days, "", *managers])

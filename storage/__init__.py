@@ -15,6 +15,7 @@ from storage.repositories import (
     AppointmentRepository,
     AuditRepository,
     ConversationRepository,
+    EscalationRepository,
     FormRepository,
     OutboxRepository,
     OverrideRepository,
@@ -22,6 +23,7 @@ from storage.repositories import (
     RequestRepository,
     ReviewRepository,
     SourceRepository,
+    TemplateRepository,
 )
 from storage.types import CardRenderer
 
@@ -62,6 +64,8 @@ class Storage:
     appointments: AppointmentRepository
     overrides: OverrideRepository
     sources: SourceRepository
+    escalations: EscalationRepository
+    templates: TemplateRepository
 
     def workflow_data(self) -> dict[str, object]:
         """The repositories by the names handlers take them as (aiogram injects by name)."""
@@ -75,6 +79,8 @@ class Storage:
             "appointment_repo": self.appointments,
             "override_repo": self.overrides,
             "source_repo": self.sources,
+            "escalation_repo": self.escalations,
+            "template_repo": self.templates,
         }
 
     async def close(self) -> None:
@@ -99,6 +105,8 @@ def make_storage(database: Database, *, clock: Clock = utc_now) -> Storage:
         appointments=AppointmentRepository(database, clock=clock),
         overrides=OverrideRepository(database, clock=clock),
         sources=SourceRepository(database, clock=clock),
+        escalations=EscalationRepository(database, clock=clock),
+        templates=TemplateRepository(database, clock=clock),
     )
 
 

@@ -156,6 +156,8 @@ outbox = Table(
     # The instance delivering the row and until when; NULL while nobody holds it.
     Column("lease_owner", Text),
     Column("lease_until", UtcDateTime),
+    # Posted as a reply to this message of the chat (an escalation under its card; rev. 0004).
+    Column("reply_to_message_id", TelegramId),
     # Only the pending rows: the sent ones, nearly all of the table, stay out of it.
     Index(
         "outbox_pending",
@@ -310,6 +312,30 @@ visit_messages = Table(
 
 
 # --- clinic operations: escalation, out of hours, templates (revision 0004) -------------------
+
+# A new request nobody took in time is raised again in the manager chat, twice at most:
+# `reminders` says how many were queued (each queued once: compare-and-set on it).
+request_escalations = Table(
+    "request_escalations",
+    metadata,
+    Column("request_id", TelegramId, ForeignKey("requests.id"), primary_key=True),
+    Column("reminders", Integer, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+)
+
+# Short answers managers send from a request card (📋), with {name}, {service},
+# {clinic_phone} filled in for the patient. Plain text: escaped when sent.
+reply_templates = Table(
+    "reply_templates",
+    metadata,
+    _id(),
+    Column("name", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("updated_by", TelegramId, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("reply_templates_name", "name", unique=True),
+    sqlite_autoincrement=True,
+)
 
 # --- clinic overrides and patients' sources (revision 0005) ----------------------------------
 

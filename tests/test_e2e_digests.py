@@ -24,7 +24,7 @@ from bot.services.phone import display_phone
 from bot.services.requests import submit_request
 from storage.models import NewRequest, RequestStatus
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
-from tests.e2e import patient
+from tests.e2e import patient, press, say
 from tests.test_e2e_managers import book, button_data, managers, staff_member
 
 BURST = 100
@@ -214,3 +214,39 @@ async def test_an_opened_card_is_answered_like_any_card(
     )
     await telegram.wait_for_message(owner.id, "Перезвоним через час", since=since)
     assert _too_many_requests(telegram) == 0
+
+
+async def test_a_patient_who_erases_their_data_disappears_from_the_digest(
+    paced_clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    ids = await _burst(paced_clinic, 40)
+    await _until_shown(telegram, 40, timeout=150)
+    digest = next(post for post in _chat_posts(telegram) if DIGEST_LINE.search(str(post["text"])))
+    number = int(DIGEST_LINE.findall(str(digest["text"]))[0])
+    assert number in ids
+    name = f"Имя <{number - 1}> & Co"
+    assert name in digest["text"]
+
+    owner = await patient(telegram, 5000 + number - 1, "Пациент")
+    await say(telegram, owner, "/forget", "Удалить ваши персональные данные?")
+    since = telegram.mark()
+    await press(telegram, owner, "🗑 Да, удалить мои данные", "удалены")
+    edited = await telegram.wait_for_call(
+        "editMessageText",
+        lambda call: call.params.get("message_id") == digest["message_id"],
+        since=since,
+    )
+    assert edited.ok
+    shown = next(
+        message
+        for message in telegram.chat_messages(MANAGER_CHAT_ID)
+        if message["message_id"] == digest["message_id"]
+    )
+    assert name not in shown["text"]
+    assert f"№ {number} · данные пациента удалены" in shown["text"]
+    # The other requests stay listed, with their buttons.
+    others = [int(found) for found in DIGEST_LINE.findall(str(digest["text"]))[1:]]
+    assert f"Имя <{others[0] - 1}> & Co" in shown["text"]
+    assert [text for text, _ in telegram.inline_buttons(shown)] == [
+        text for text, _ in telegram.inline_buttons(digest)
+    ]

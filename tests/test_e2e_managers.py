@@ -21,6 +21,7 @@ STATUS_BUTTONS = [
     "📵 Не отвечает",
     "✖️ Отменена",
     "🚫 Спам",
+    "📋 Шаблоны",
 ]
 STAFF_ONLY = "только сотрудники"
 WHEN = r"\d\d\.\d\d\.\d{4} \d\d:\d\d"  # the clinic's wall clock

@@ -51,6 +51,9 @@ LEGACY_COUNTS = {
     # Revision 0003: the visit loop starts with no appointments.
     "appointments": 0,
     "visit_messages": 0,
+    # Revision 0004: no escalations or reply templates yet.
+    "request_escalations": 0,
+    "reply_templates": 0,
     # Revision 0005: no staff overrides yet.
     "content_overrides": 0,
     # Revision 0006 counts the carried-over requests and reviews per day and status.

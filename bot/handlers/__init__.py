@@ -20,6 +20,7 @@ from bot.handlers import (
     reviews,
     staff_prices,
     staff_tools,
+    templates,
     visits,
 )
 from bot.middlewares import BanMiddleware
@@ -59,6 +60,8 @@ def build_routers() -> list[Router]:
         staff_tools.build_router(),
         staff_prices.build_router(),
         links.build_router(),
+        # Reply templates and the staff's /help: before the patients' /help.
+        templates.build_router(),
         patients,
         errors.build_router(),
     ]

@@ -35,6 +35,7 @@ from bot.handlers.screens import show
 from bot.i18n import Translator
 from bot.services.clinic_time import to_clinic, to_utc
 from bot.services.common import StaffMember
+from bot.services.escalation import take_times
 from bot.services.export import ExportPart, ExportTooLargeError, export_for_staff
 from bot.services.reviews import moderate_review
 from bot.settings import Settings
@@ -43,6 +44,7 @@ from storage.models import ConsultationRequest, RequestStatus, Review, ReviewSta
 from storage.repositories import (
     AppointmentRepository,
     AuditRepository,
+    EscalationRepository,
     OutboxRepository,
     RequestRepository,
     ReviewRepository,
@@ -351,7 +353,9 @@ async def stats(
     request_repo: RequestRepository,
     source_repo: SourceRepository,
     appointment_repo: AppointmentRepository,
+    escalation_repo: EscalationRepository,
     content: Content,
+    settings: Settings,
     clock: Clock,
     t: Translator,
 ) -> None:
@@ -364,12 +368,17 @@ async def stats(
     data = await request_repo.stats(since)
     by_source = staff_views.sources_block(t, await source_repo.source_stats(since))
     visits = staff_views.visit_stats(t, await appointment_repo.visit_stats(since, clock()))
+    takes = take_times(
+        await escalation_repo.first_takes(since), content.clinic, settings.clinic_zone
+    )
     await message.answer(
         staff_views.stats(t, content.for_locale(t.locale), days, data)
         + "\n\n"
         + by_source
         + "\n\n"
         + visits
+        + "\n\n"
+        + staff_views.take_times_block(t, takes)
     )
 
 

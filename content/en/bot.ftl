@@ -534,3 +534,95 @@ source-stats-title = <b>By source</b> (deep links):
 source-stats-line = • { $source }: patients { $patients }, requests { $requests }, booked { $booked }, came { $came }, conversion { $conversion }
 source-stats-none = No patient came by a deep link in this period.
 source-of-request = 🔗 Source (link): { $source }
+digest-line-erased = No. { $number } · the patient's data was erased
+
+## Clinic operations: out-of-hours answers, escalation of untaken requests, reply templates, staff help
+hours-closed-today = 🌙 We're closed now; a manager will { $reply ->
+        [call] call you
+       *[answer] answer you
+    } today after { $time }.
+hours-closed-tomorrow = 🌙 We're closed now; a manager will { $reply ->
+        [call] call you
+       *[answer] answer you
+    } tomorrow after { $time }.
+hours-closed-later = 🌙 We're closed now; a manager will { $reply ->
+        [call] call you
+       *[answer] answer you
+    } on { $date } after { $time }.
+hours-closed-unknown = 🌙 We're closed now; a manager will { $reply ->
+        [call] call you
+       *[answer] answer you
+    } when the clinic opens.
+hours-card-out-of-hours = 🌙 <b>Received out of hours</b>
+escalation-reminder = ⏰ <b>Request No. { $number } is waiting</b>: nobody has taken it in { $minutes } min of working time. Tap “🙋 Take” on its card.
+escalation-reminder-second = ⏰⏰ <b>Second reminder: request No. { $number }</b> is still not taken after { $minutes } min of working time.
+escalation-on-duty = On duty: { $staff }
+escalation-on-duty-link = on duty
+escalation-stats-title = <b>Time to the first 🙋 take</b> (median, working time):
+escalation-stats-day = • { $day }: { $minutes } min ({ $count })
+escalation-stats-manager = • { $manager }: { $minutes } min ({ $count })
+escalation-stats-none = No request was taken in this period.
+tpl-button = 📋 Templates
+tpl-back = ↩️ Back
+tpl-list-title = 📋 <b>Reply templates</b> (📋 on a request card sends one to the patient):
+tpl-list-line = • <b>{ $name }</b>: { $text }
+tpl-list-empty = No templates yet.
+tpl-usage =
+    <code>/templates</code> — the list
+    <code>/templates add name text</code> — a new template
+    <code>/templates edit name text</code> — change its text
+    <code>/templates remove name</code> — delete it
+    In the text, <code>{"{"}name{"}"}</code>, <code>{"{"}service{"}"}</code> and <code>{"{"}clinic_phone{"}"}</code> become the patient's name, the service and the clinic's phone.
+tpl-added = ✅ Template <b>{ $name }</b> added.
+tpl-edited = ✅ Template <b>{ $name }</b> changed.
+tpl-removed = 🗑 Template <b>{ $name }</b> removed.
+tpl-exists = A template named <b>{ $name }</b> exists already: <code>/templates edit { $name } text</code> changes it.
+tpl-not-found = No template named <b>{ $name }</b>.
+tpl-problem-name = A template's name is one word (letters, digits, _ and -), up to 32 characters.
+tpl-problem-empty = The template's text is empty.
+tpl-problem-too-long = The template's text is too long (up to 1000 characters).
+tpl-problem-placeholder = Unknown placeholder: { $found }. Only {"{"}name{"}"}, {"{"}service{"}"} and {"{"}clinic_phone{"}"} are filled in.
+tpl-choose = 📋 Choose a template to send to the patient
+tpl-none = No templates yet: add one with /templates add
+tpl-sent =
+    📋 { $manager } sent the patient the template “{ $name }”:
+    { $text }
+tpl-erased = The patient's data was erased: nothing to send.
+staffhelp-text =
+    <b>For the clinic's staff</b>
+    /requests [status] — requests, newest first
+    /request N — one request with its history
+    /reviews [status] — reviews to moderate
+    /stats [days] — numbers for a period (requests, sources, visits, time to take)
+    /export — requests as a CSV file
+    /audit — who changed what
+    /outbox — messages waiting to be delivered
+    /today, /tomorrow — booked visits
+    /prices, /branches, /announce — change prices, branches' hours and phones, the announcement
+    /reload — re-read the texts in content/
+    /link source — a deep link and QR code for an ad or a flyer
+    /templates — reply templates
+    /ban, /unban — as a reply to a patient's message
+
+    <b>Buttons of a request card</b>
+    🙋 Take · 📞 Called · ✅ Booked (then 🗓 the visit) · 📵 No answer · ✖️ Cancelled · 🚫 Spam
+    📋 Templates — send a ready answer to the patient
+    A reply to a card or to a patient's message is sent to the patient.
+
+    A request nobody takes is raised again in this chat after { $minutes } min of working time, and once more after { $twice } min.
+staffhelp-command-requests = Requests, newest first
+staffhelp-command-request = One request with its history
+staffhelp-command-reviews = Reviews to moderate
+staffhelp-command-stats = Numbers for a period
+staffhelp-command-export = Requests as CSV
+staffhelp-command-audit = Who changed what
+staffhelp-command-outbox = Messages waiting to be delivered
+staffhelp-command-today = Booked visits today
+staffhelp-command-tomorrow = Booked visits tomorrow
+staffhelp-command-prices = Change prices
+staffhelp-command-branches = Change branches' hours and phones
+staffhelp-command-announce = The announcement under the greeting
+staffhelp-command-reload = Re-read the texts
+staffhelp-command-link = Deep link and QR code
+staffhelp-command-templates = Reply templates
+staffhelp-command-help = Staff commands and card buttons

@@ -545,3 +545,95 @@ source-stats-title = <b>По источникам</b> (ссылки с метк�
 source-stats-line = • { $source }: пациентов { $patients }, заявок { $requests }, записано { $booked }, пришли { $came }, конверсия { $conversion }
 source-stats-none = За этот период по ссылкам с меткой никто не пришёл.
 source-of-request = 🔗 Источник (ссылка): { $source }
+digest-line-erased = № { $number } · данные пациента удалены
+
+## Работа клиники: ответы в нерабочее время, напоминания о невзятых заявках, шаблоны ответов, справка для сотрудников
+hours-closed-today = 🌙 Сейчас клиника закрыта; менеджер { $reply ->
+        [call] позвонит вам
+       *[answer] ответит вам
+    } сегодня после { $time }.
+hours-closed-tomorrow = 🌙 Сейчас клиника закрыта; менеджер { $reply ->
+        [call] позвонит вам
+       *[answer] ответит вам
+    } завтра после { $time }.
+hours-closed-later = 🌙 Сейчас клиника закрыта; менеджер { $reply ->
+        [call] позвонит вам
+       *[answer] ответит вам
+    } { $date } после { $time }.
+hours-closed-unknown = 🌙 Сейчас клиника закрыта; менеджер { $reply ->
+        [call] позвонит вам
+       *[answer] ответит вам
+    }, когда клиника откроется.
+hours-card-out-of-hours = 🌙 <b>Получена в нерабочее время</b>
+escalation-reminder = ⏰ <b>Заявка № { $number } ждёт</b>: её никто не взял за { $minutes } мин рабочего времени. Нажмите «🙋 Взять» на карточке.
+escalation-reminder-second = ⏰⏰ <b>Второе напоминание: заявка № { $number }</b> всё ещё не взята за { $minutes } мин рабочего времени.
+escalation-on-duty = Дежурные: { $staff }
+escalation-on-duty-link = дежурный
+escalation-stats-title = <b>Время до первого «🙋 Взять»</b> (медиана, рабочее время):
+escalation-stats-day = • { $day }: { $minutes } мин ({ $count })
+escalation-stats-manager = • { $manager }: { $minutes } мин ({ $count })
+escalation-stats-none = За период ни одну заявку не взяли.
+tpl-button = 📋 Шаблоны
+tpl-back = ↩️ Назад
+tpl-list-title = 📋 <b>Шаблоны ответов</b> (кнопка 📋 на карточке заявки отправляет шаблон пациенту):
+tpl-list-line = • <b>{ $name }</b>: { $text }
+tpl-list-empty = Шаблонов пока нет.
+tpl-usage =
+    <code>/templates</code> — список
+    <code>/templates add имя текст</code> — новый шаблон
+    <code>/templates edit имя текст</code> — изменить текст
+    <code>/templates remove имя</code> — удалить
+    В тексте <code>{"{"}name{"}"}</code>, <code>{"{"}service{"}"}</code> и <code>{"{"}clinic_phone{"}"}</code> заменяются на имя пациента, услугу и телефон клиники.
+tpl-added = ✅ Шаблон <b>{ $name }</b> добавлен.
+tpl-edited = ✅ Шаблон <b>{ $name }</b> изменён.
+tpl-removed = 🗑 Шаблон <b>{ $name }</b> удалён.
+tpl-exists = Шаблон <b>{ $name }</b> уже есть: <code>/templates edit { $name } текст</code> изменит его.
+tpl-not-found = Шаблона <b>{ $name }</b> нет.
+tpl-problem-name = Имя шаблона — одно слово (буквы, цифры, _ и -), до 32 символов.
+tpl-problem-empty = Текст шаблона пуст.
+tpl-problem-too-long = Текст шаблона слишком длинный (до 1000 символов).
+tpl-problem-placeholder = Неизвестная подстановка: { $found }. Заполняются только {"{"}name{"}"}, {"{"}service{"}"} и {"{"}clinic_phone{"}"}.
+tpl-choose = 📋 Выберите шаблон, чтобы отправить его пациенту
+tpl-none = Шаблонов пока нет: добавьте командой /templates add
+tpl-sent =
+    📋 { $manager } отправил(а) пациенту шаблон «{ $name }»:
+    { $text }
+tpl-erased = Данные пациента удалены: отправлять некому.
+staffhelp-text =
+    <b>Для сотрудников клиники</b>
+    /requests [статус] — заявки, новые сверху
+    /request N — одна заявка с историей
+    /reviews [статус] — отзывы на модерацию
+    /stats [дней] — цифры за период (заявки, источники, визиты, время до взятия)
+    /export — заявки файлом CSV
+    /audit — кто что менял
+    /outbox — сообщения в очереди на доставку
+    /today, /tomorrow — записи на приём
+    /prices, /branches, /announce — цены, часы и телефоны филиалов, объявление
+    /reload — перечитать тексты из content/
+    /link источник — ссылка и QR-код для рекламы или листовки
+    /templates — шаблоны ответов
+    /ban, /unban — ответом на сообщение пациента
+
+    <b>Кнопки карточки заявки</b>
+    🙋 Взять · 📞 Позвонили · ✅ Записан (затем 🗓 визит) · 📵 Не отвечает · ✖️ Отменена · 🚫 Спам
+    📋 Шаблоны — отправить пациенту готовый ответ
+    Ответ на карточку или на сообщение пациента уходит пациенту.
+
+    Заявку, которую никто не взял, бот напомнит в этом чате через { $minutes } мин рабочего времени и ещё раз через { $twice } мин.
+staffhelp-command-requests = Заявки, новые сверху
+staffhelp-command-request = Одна заявка с историей
+staffhelp-command-reviews = Отзывы на модерацию
+staffhelp-command-stats = Цифры за период
+staffhelp-command-export = Заявки в CSV
+staffhelp-command-audit = Кто что менял
+staffhelp-command-outbox = Сообщения в очереди
+staffhelp-command-today = Записи на сегодня
+staffhelp-command-tomorrow = Записи на завтра
+staffhelp-command-prices = Изменить цены
+staffhelp-command-branches = Часы и телефоны филиалов
+staffhelp-command-announce = Объявление под приветствием
+staffhelp-command-reload = Перечитать тексты
+staffhelp-command-link = Ссылка и QR-код
+staffhelp-command-templates = Шаблоны ответов
+staffhelp-command-help = Команды и кнопки для сотрудников

@@ -88,6 +88,7 @@ def pending_of(row: Row[Any]) -> PendingMessage:
             thread_under_patient=bool(row.thread_under_patient),
             copy_chat_id=row.copy_chat_id,
             copy_message_id=row.copy_message_id,
+            reply_to_message_id=row.reply_to_message_id,
         ),
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
@@ -122,6 +123,7 @@ async def insert_outbox_row(
             thread_under_patient=message.thread_under_patient,
             copy_chat_id=message.copy_chat_id,
             copy_message_id=message.copy_message_id,
+            reply_to_message_id=message.reply_to_message_id,
             next_attempt_at=now,
             created_at=now,
         )

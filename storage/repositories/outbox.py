@@ -257,6 +257,46 @@ class OutboxRepository:
             found = {int(row.id): request_of(row) for row in rows}
         return [found[request_id] for request_id in request_ids if request_id in found]
 
+    async def digests_listing(self, request_ids: Sequence[int]) -> list[tuple[int, int]]:
+        """The digests (chat, message) that list any of these requests; opened cards, linked
+        to their patient like any card, are not among them."""
+        card = (
+            select(manager_messages.c.message_id)
+            .where(
+                manager_messages.c.chat_id == outbox.c.chat_id,
+                manager_messages.c.message_id == outbox.c.message_id,
+            )
+            .exists()
+        )
+        async with self._database.read() as connection:
+            rows = await connection.execute(
+                select(outbox.c.chat_id, outbox.c.message_id)
+                .where(
+                    outbox.c.kind == "request",
+                    outbox.c.status == "sent",
+                    outbox.c.ref_id.in_(list(request_ids)),
+                    outbox.c.message_id.is_not(None),
+                    ~card,
+                )
+                .distinct()
+            )
+            return sorted((int(row.chat_id), int(row.message_id)) for row in rows)
+
+    async def digest_rows(self, chat_id: int, message_id: int) -> list[tuple[int, int]]:
+        """The rows one digest lists, in its order: (outbox id, request id)."""
+        async with self._database.read() as connection:
+            rows = await connection.execute(
+                select(outbox.c.id, outbox.c.ref_id)
+                .where(
+                    outbox.c.chat_id == chat_id,
+                    outbox.c.message_id == message_id,
+                    outbox.c.kind == "request",
+                    outbox.c.status == "sent",
+                )
+                .order_by(outbox.c.id)
+            )
+            return [(int(row.id), int(row.ref_id)) for row in rows]
+
     async def send_window(
         self, chat_id: int, limit: int, window_seconds: float
     ) -> tuple[int, float]:
