@@ -3,7 +3,7 @@
 clinic-bot as `Application.create` assembles it (SQLite in a temporary directory), every
 patient's updates fed through `Dispatcher.feed_update`, the Bot API answered in-process by
 `CannedSession` (aiogram's supported transport hook; no network). Each patient opens the
-bot (/start: their language stored), asks for the prices and types a question. RSS is read
+bot (/start: their language stored), and types a question (to the managers). RSS is read
 after a garbage collection once 1,000 patients were served, and again after 50,000: with
 every per-patient cache bounded, the second is within 10 % of the first.
 
@@ -18,6 +18,7 @@ import gc
 import json
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncGenerator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ class CannedSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.next_message_id = 1
-        self.requests = 0
+        self.calls: Counter[str] = Counter()  # requests by Bot API method
 
     async def close(self) -> None:
         return None
@@ -64,7 +65,7 @@ class CannedSession(BaseSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109 - BaseSession's signature
     ) -> TelegramType:
-        self.requests += 1
+        self.calls[method.__api_method__] += 1
         answer = json.dumps({"ok": True, "result": self._result(method)})
         response = self.check_response(bot=bot, method=method, status_code=200, content=answer)
         return response.result  # type: ignore[return-value]
@@ -134,7 +135,7 @@ class Patients:
         )
 
 
-PATIENT_SAYS = ("/start", "💰 Цены", "Здравствуйте, сколько стоит массаж?")
+PATIENT_SAYS = ("/start", "Здравствуйте, сколько стоит массаж?")
 
 
 async def serve(

@@ -175,10 +175,13 @@ async def _probe_queries(path: Path, repeats: int) -> dict[str, Any]:
 
             return page
 
-        async def stats() -> str:
-            # /stats (7 days): the query and the rendering of the answer.
-            data = await storage.requests.stats(datetime.now(UTC) - timedelta(days=7))
-            return staff_views.stats(t, content.for_locale("ru"), 7, data)
+        def stats(days: int) -> Callable[[], Awaitable[object]]:
+            # /stats (N days): the query and the rendering of the answer.
+            async def answer() -> str:
+                data = await storage.requests.stats(datetime.now(UTC) - timedelta(days=days))
+                return staff_views.stats(t, content.for_locale("ru"), days, data)
+
+            return answer
 
         results: dict[str, Any] = {}
         for name, action in (
@@ -186,7 +189,9 @@ async def _probe_queries(path: Path, repeats: int) -> dict[str, Any]:
             ("requests_page_new", requests_page("new", None)),
             ("requests_page_deep", requests_page("", middle)),
             ("requests_page_booked_deep", requests_page("booked", middle)),
-            ("stats_7d", stats),
+            ("stats_7d", stats(7)),
+            # Ten years: the daily aggregates (revision 0006) answer it as fast as a week.
+            ("stats_3650d", stats(3650)),
         ):
             results[name] = await _timed(action, repeats)
         return results
@@ -290,6 +295,7 @@ class ScaleResult:
     requests_page_booked_deep: float
     stats_7d: float
     stats_7d_first: float
+    stats_3650d: float
     export_seconds: float
     export_rss_before: int
     export_peak_rss: int
@@ -315,6 +321,7 @@ def measure(sizes: list[int], folder: Path, *, repeats: int = 20) -> list[ScaleR
                 requests_page_booked_deep=queries["requests_page_booked_deep"][1],
                 stats_7d=queries["stats_7d"][1],
                 stats_7d_first=queries["stats_7d"][0],
+                stats_3650d=queries["stats_3650d"][1],
                 export_seconds=export["seconds"],
                 export_rss_before=export["rss_before"],
                 export_peak_rss=export["peak_rss"],
