@@ -61,6 +61,7 @@ from bench.per_update import machine_is_busy
 from bot.preview.emulator import ApiCall, FakeTelegramServer, FakeUser
 
 RATES = (5, 30, 100, 300)
+LIMIT_NAMES = ("overall 30/s", "private chat 1/s", "group 20/min")
 TARGET_RATE = 100.0
 TARGET_P99_MS = 50.0  # issue 16: p99 at 100 upd/s offered < 50 ms plus the round trip
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -78,7 +79,8 @@ class TelegramLimits:
     chat_burst: int = 3
     _overall: deque[float] = field(default_factory=deque)
     _buckets: dict[int, tuple[float, float]] = field(default_factory=dict)  # tokens, at
-    refused: int = 0
+    refused_overall: int = 0  # beyond 30 a second
+    refused_in_chats: int = 0  # beyond a private chat's ~1 a second
 
     def __call__(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
         if method.lower() not in POSTING_METHODS:
@@ -88,6 +90,7 @@ class TelegramLimits:
         while overall and overall[0] <= now - 1.0:
             overall.popleft()
         if len(overall) >= self.overall_per_second:
+            self.refused_overall += 1
             return self._refuse(overall[0] + 1.0 - now)
         chat_id = params.get("chat_id")
         if isinstance(chat_id, int) and chat_id > 0:
@@ -95,13 +98,13 @@ class TelegramLimits:
             tokens = min(float(self.chat_burst), tokens + (now - at) * self.chat_per_second)
             if tokens < 1.0:
                 self._buckets[chat_id] = (tokens, now)
+                self.refused_in_chats += 1
                 return self._refuse((1.0 - tokens) / self.chat_per_second)
             self._buckets[chat_id] = (tokens - 1.0, now)
         overall.append(now)
         return None
 
     def _refuse(self, wait: float) -> tuple[int, dict[str, Any]]:
-        self.refused += 1
         retry_after = max(1, math.ceil(wait))
         return 429, {
             "ok": False,
@@ -109,6 +112,30 @@ class TelegramLimits:
             "description": f"Too Many Requests: retry after {retry_after}",
             "parameters": {"retry_after": retry_after},
         }
+
+
+def refusals(server: FakeTelegramServer) -> dict[str, int]:
+    """429 answers so far by the limit that gave them (the group's: among recorded calls)."""
+    limits = server.responder if isinstance(server.responder, TelegramLimits) else None
+    group = sum(
+        1
+        for call in server.calls
+        if call.error_code == 429
+        and isinstance(call.params.get("chat_id"), int)
+        and call.params["chat_id"] < 0
+    )
+    return {
+        "overall 30/s": limits.refused_overall if limits else 0,
+        "private chat 1/s": limits.refused_in_chats if limits else 0,
+        "group 20/min": group,
+    }
+
+
+def _since(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    """The limiter's counts since `before`; the group's are counted over this phase's calls."""
+    return {
+        key: value if key == "group 20/min" else value - before[key] for key, value in after.items()
+    }
 
 
 class RoundTripServer(FakeTelegramServer):
@@ -219,6 +246,7 @@ class RateResult:
     handling_p50_ms: float
     handling_p99_ms: float
     too_many_requests: int
+    too_many_requests_by_limit: dict[str, int]
     bot_cpu_ms_per_update: float
     bot_cpu_percent: float
     # The bench's own process (emulator, round trips, patients): near 100 it is the limit.
@@ -260,6 +288,7 @@ async def offer(
             await asyncio.sleep(think)
             ready.append(patient)
 
+    refused_before = refusals(server)
     cpu_before = bot.cpu_seconds()
     bench_before = time.process_time()
     started = time.monotonic()
@@ -285,7 +314,7 @@ async def offer(
     cpu = bot.cpu_seconds() - cpu_before
     bench_cpu = time.process_time() - bench_before
     elapsed = time.monotonic() - started
-    refusals = sum(1 for call in server.calls if call.error_code == 429)
+    refused = sum(1 for call in server.calls if call.error_code == 429)
     return RateResult(
         offered_per_second=rate,
         seconds=offered_for,
@@ -298,7 +327,8 @@ async def offer(
         latency_max_ms=1000 * max(latencies, default=0.0),
         handling_p50_ms=1000 * percentile(handling, 50),
         handling_p99_ms=1000 * percentile(handling, 99),
-        too_many_requests=refusals,
+        too_many_requests=refused,
+        too_many_requests_by_limit=_since(refused_before, refusals(server)),
         bot_cpu_ms_per_update=1000 * cpu / outcome["answered"] if outcome["answered"] else 0.0,
         bot_cpu_percent=100 * cpu / elapsed if elapsed > 0 else 0.0,
         bench_cpu_percent=100 * bench_cpu / elapsed if elapsed > 0 else 0.0,
@@ -351,6 +381,7 @@ class DrainResult:
     manager_messages: int
     manager_too_many_requests: int
     too_many_requests: int
+    too_many_requests_by_limit: dict[str, int]
     errors: list[str] = field(default_factory=list)
     # Seconds since the first "Confirm": each confirmation, and each booking's first
     # appearance in the manager chat (sorted; the drain plot's two curves).
@@ -409,6 +440,7 @@ async def drain(
                 return
             await asyncio.sleep(think)
 
+    refused_before = refusals(server)
     server.listeners.append(watch)
     try:
         await asyncio.gather(*(book(name) for name in names))
@@ -437,6 +469,7 @@ async def drain(
         manager_messages=manager["messages"],
         manager_too_many_requests=manager["refused"],
         too_many_requests=sum(1 for call in server.calls if call.error_code == 429),
+        too_many_requests_by_limit=_since(refused_before, refusals(server)),
         errors=errors[:5],
         confirmed_after_s=sorted(at - first for at in confirmed_at.values()),
         visible_after_s=sorted(at - first for at in visible_at.values()),
@@ -540,6 +573,10 @@ def _drain_line(d: DrainResult) -> str:
     )
 
 
+def _by_limit(counts: dict[str, int]) -> str:
+    return "/".join(str(counts.get(key, 0)) for key in LIMIT_NAMES)
+
+
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -565,7 +602,7 @@ def render(report: Report) -> str:
                     "max ms",
                     "handling p50 ms",
                     "handling p99 ms",
-                    "429s",
+                    "429s (overall/chat/group)",
                     "bot CPU %",
                     "CPU ms/upd",
                     "bench CPU %",
@@ -582,7 +619,7 @@ def render(report: Report) -> str:
                         f"{r.latency_max_ms:.0f}",
                         f"{r.handling_p50_ms:.0f}",
                         f"{r.handling_p99_ms:.0f}",
-                        str(r.too_many_requests),
+                        f"{r.too_many_requests} ({_by_limit(r.too_many_requests_by_limit)})",
                         f"{r.bot_cpu_percent:.0f}",
                         f"{r.bot_cpu_ms_per_update:.1f}",
                         f"{r.bench_cpu_percent:.0f}",
@@ -612,7 +649,7 @@ def render(report: Report) -> str:
                     "max s",
                     "manager messages",
                     "429s manager chat",
-                    "429s all",
+                    "429s all (overall/chat/group)",
                 ],
                 [
                     [
@@ -625,7 +662,7 @@ def render(report: Report) -> str:
                         seconds(d.visible_after_max_s),
                         str(d.manager_messages),
                         str(d.manager_too_many_requests),
-                        str(d.too_many_requests),
+                        f"{d.too_many_requests} ({_by_limit(d.too_many_requests_by_limit)})",
                     ]
                 ],
             ),
