@@ -33,6 +33,8 @@ from bot.content import Content
 from bot.filters import Magic
 from bot.handlers.screens import show
 from bot.i18n import Translator
+from bot.middlewares import UpdatesInFlight
+from bot.reports import ReportPacing
 from bot.services.clinic_time import to_clinic, to_utc
 from bot.services.common import StaffMember
 from bot.services.escalation import take_times
@@ -393,6 +395,7 @@ async def export(
     settings: Settings,
     clock: Clock,
     t: Translator,
+    updates_in_flight: UpdatesInFlight,
 ) -> None:
     words = (command.args or "").split()
     now = clock()
@@ -461,6 +464,8 @@ async def export(
                 deliver=send,
                 staff=_staff(message),
                 max_bytes=settings.export_max_bytes,
+                # Patients' updates first: the export works in their gaps.
+                pause=ReportPacing(updates_in_flight),
             )
         except ExportTooLargeError as refusal:
             if refusal.last_whole_day is None or refusal.last_whole_day < first:

@@ -214,6 +214,13 @@ class _ZipPart:
             self._file.close()
 
 
+Pause = Callable[[], Awaitable[None]]
+"""Awaited between slices of an export's work, so that it can give way to patients
+(`bot.reports.ReportPacing`)."""
+
+PAUSE_EVERY_ROWS = 64
+
+
 async def write_zip_parts(
     rows: AsyncIterator[Row],
     folder: Path,
@@ -224,6 +231,7 @@ async def write_zip_parts(
     *,
     max_bytes: int,
     max_parts: int = MAX_EXPORT_PARTS,
+    pause: Pause | None = None,
 ) -> list[ExportPart]:
     """Stream rows into zipped CSVs in `folder`, each file at most `max_bytes`.
 
@@ -246,6 +254,7 @@ async def write_zip_parts(
 
     last_day_started: date | None = None
     last_whole_day: date | None = None
+    written = 0
     try:
         current = start_part()
         async for row in rows:
@@ -262,6 +271,9 @@ async def write_zip_parts(
                 if current.size_with(line) > max_bytes:
                     raise ExportTooLargeError(max_parts, last_whole_day)
             current.add(line)
+            written += 1
+            if pause is not None and written % PAUSE_EVERY_ROWS == 0:
+                await pause()
         current.close()
     except BaseException:
         for part in parts:
@@ -297,6 +309,7 @@ async def export_for_staff(
     zone: ZoneInfo,
     max_bytes: int = DEFAULT_EXPORT_MAX_BYTES,
     max_parts: int = MAX_EXPORT_PARTS,
+    pause: Pause | None = None,
 ) -> int:
     """Write the requests or reviews created in [start, end) as zipped CSVs in `folder`,
     deliver them, and record the export in the audit log; returns the number of rows.
@@ -320,6 +333,7 @@ async def export_for_staff(
             day_of,
             max_bytes=max_bytes,
             max_parts=max_parts,
+            pause=pause,
         )
     elif kind == "reviews":
         parts = await write_zip_parts(
@@ -331,6 +345,7 @@ async def export_for_staff(
             day_of,
             max_bytes=max_bytes,
             max_parts=max_parts,
+            pause=pause,
         )
     else:
         raise ValueError(f"nothing to export as {kind!r}")
