@@ -1,6 +1,6 @@
 """THE place for what truly differs between SQLite and PostgreSQL; everything else is written once.
 
-- SQLite's connection pragmas (and those of the read-only connection of `Database.lookup`);
+- SQLite's connection pragmas (and those of the inline connection of `Database.lookup`/`write_one`);
 - the upsert construct (both have `on_conflict_do_update`/`_do_nothing`, from different modules);
 - PostgreSQL's advisory locks (migrations, the send log); SQLite's BEGIN IMMEDIATE serialises
   every writer instead;
@@ -37,10 +37,14 @@ SQLITE_PRAGMAS = (
     "PRAGMA secure_delete=ON",
 )
 
-SQLITE_LOOKUP_PRAGMAS = (
-    # `Database.lookup` runs on the event loop's thread: it must never wait, nor write.
+SQLITE_INLINE_PRAGMAS = (
+    # `Database.lookup` and `write_one` run on the event loop's thread: they must never wait
+    # (another writer: they go the usual way) nor checkpoint the log (the other connections do).
     "PRAGMA busy_timeout=0",
-    "PRAGMA query_only=ON",
+    "PRAGMA wal_autocheckpoint=0",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA secure_delete=ON",
 )
 
 MIGRATION_LOCK = 0x636C696E6963_01

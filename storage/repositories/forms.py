@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Executable, bindparam, select
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
@@ -20,6 +20,9 @@ class FormRepository:
     def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
         self._database = database
         self._clock = clock
+        # Built once: a form writes on every step.
+        self._save_state = _save(database.dialect, "state")
+        self._save_data = _save(database.dialect, "data")
 
     async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]:
         """The form's state and data; no row reads the same as an empty form."""
@@ -31,31 +34,27 @@ class FormRepository:
 
     async def save_fsm_state(self, key: str, state: str | None) -> None:
         """The state only: aiogram writes state and data separately."""
-        async with self._database.transaction() as connection:
-            statement = upsert(connection.dialect.name, fsm).values(
-                key=key, state=state, updated_at=self._clock()
-            )
-            await connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[fsm.c.key],
-                    set_={
-                        "state": statement.excluded.state,
-                        "updated_at": statement.excluded.updated_at,
-                    },
-                )
-            )
+        await self._database.write_one(
+            self._save_state, {"key": key, "state": state, "updated_at": self._clock()}
+        )
 
     async def save_fsm_data(self, key: str, data: dict[str, Any]) -> None:
-        async with self._database.transaction() as connection:
-            statement = upsert(connection.dialect.name, fsm).values(
-                key=key, data=json.dumps(data, ensure_ascii=False), updated_at=self._clock()
-            )
-            await connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[fsm.c.key],
-                    set_={
-                        "data": statement.excluded.data,
-                        "updated_at": statement.excluded.updated_at,
-                    },
-                )
-            )
+        await self._database.write_one(
+            self._save_data,
+            {
+                "key": key,
+                "data": json.dumps(data, ensure_ascii=False),
+                "updated_at": self._clock(),
+            },
+        )
+
+
+def _save(dialect: str, column: str) -> Executable:
+    """`INSERT … ON CONFLICT (key) DO UPDATE` of one column, with bound parameters."""
+    statement = upsert(dialect, fsm).values(
+        {"key": bindparam("key"), column: bindparam(column), "updated_at": bindparam("updated_at")}
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[fsm.c.key],
+        set_={column: statement.excluded[column], "updated_at": statement.excluded.updated_at},
+    )
