@@ -80,6 +80,7 @@ class TelegramLimits:
     _overall: deque[float] = field(default_factory=deque)
     _buckets: dict[int, tuple[float, float]] = field(default_factory=dict)  # tokens, at
     refused_overall: int = 0  # beyond 30 a second
+    refused_overall_in_groups: int = 0  # of those, posts into a group
     refused_in_chats: int = 0  # beyond a private chat's ~1 a second
 
     def __call__(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
@@ -89,10 +90,12 @@ class TelegramLimits:
         overall = self._overall
         while overall and overall[0] <= now - 1.0:
             overall.popleft()
+        chat_id = params.get("chat_id")
         if len(overall) >= self.overall_per_second:
             self.refused_overall += 1
+            if isinstance(chat_id, int) and chat_id < 0:
+                self.refused_overall_in_groups += 1
             return self._refuse(overall[0] + 1.0 - now)
-        chat_id = params.get("chat_id")
         if isinstance(chat_id, int) and chat_id > 0:
             tokens, at = self._buckets.get(chat_id, (float(self.chat_burst), now))
             tokens = min(float(self.chat_burst), tokens + (now - at) * self.chat_per_second)
@@ -115,9 +118,12 @@ class TelegramLimits:
 
 
 def refusals(server: FakeTelegramServer) -> dict[str, int]:
-    """429 answers so far by the limit that gave them (the group's: among recorded calls)."""
+    """Counts so far: 429s by the limit that gave them, and 429s into groups.
+
+    The group limit is the emulator's own (among the recorded calls, which each phase
+    clears); a 429 into a group from the overall limit is not one of its."""
     limits = server.responder if isinstance(server.responder, TelegramLimits) else None
-    group = sum(
+    into_groups = sum(
         1
         for call in server.calls
         if call.error_code == 429
@@ -127,14 +133,18 @@ def refusals(server: FakeTelegramServer) -> dict[str, int]:
     return {
         "overall 30/s": limits.refused_overall if limits else 0,
         "private chat 1/s": limits.refused_in_chats if limits else 0,
-        "group 20/min": group,
+        "overall, into groups": limits.refused_overall_in_groups if limits else 0,
+        "into groups": into_groups,
     }
 
 
 def _since(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    """The limiter's counts since `before`; the group's are counted over this phase's calls."""
+    """429s by limit since `before` (the group's: over this phase's recorded calls)."""
+    overall_into_groups = after["overall, into groups"] - before["overall, into groups"]
     return {
-        key: value if key == "group 20/min" else value - before[key] for key, value in after.items()
+        "overall 30/s": after["overall 30/s"] - before["overall 30/s"],
+        "private chat 1/s": after["private chat 1/s"] - before["private chat 1/s"],
+        "group 20/min": after["into groups"] - overall_into_groups,
     }
 
 
