@@ -146,8 +146,28 @@ def reviews_page(t: Translator, status: str, reviews: Sequence[Review], zone: Zo
     return title + "\n\n" + "\n\n".join(review_line(t, r, zone) for r in reviews)
 
 
+STATS_PERIOD_LINES = 31
+"""/stats lists days up to this many lines, else months, else years: ten years of days
+would not fit in a message (nor in a Fluent placeable)."""
+
+
+def _per_period(per_day: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Counts by 'YYYY-MM-DD' day, summed by month or year when the days are too many."""
+    periods = list(per_day)
+    for width in (7, 4):  # 'YYYY-MM', then 'YYYY'
+        if len(periods) <= STATS_PERIOD_LINES:
+            break
+        summed: dict[str, int] = {}
+        for day, count in per_day:
+            summed[day[:width]] = summed.get(day[:width], 0) + count
+        periods = sorted(summed.items())
+    return periods
+
+
 def stats(t: Translator, content: LocaleContent, days: int, data: Stats) -> str:
-    per_day = "\n".join(f"  {day}: {count}" for day, count in data.per_day) or "  —"
+    per_day = (
+        "\n".join(f"  {period}: {count}" for period, count in _per_period(data.per_day)) or "  —"
+    )
     per_status = (
         "\n".join(
             f"  {t(f'status-name-{status}')}: {count}"

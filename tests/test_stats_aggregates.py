@@ -9,6 +9,7 @@ PostgreSQL.
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -194,3 +195,24 @@ async def test_a_window_starting_at_midnight_and_an_empty_one(
         assert await repository.requests.stats(since) == await _full_count(repository, since)
     empty = await repository.requests.stats(NOW + timedelta(hours=1))
     assert empty.total == 0 and empty.reviews_average is None
+
+
+async def test_ten_years_of_stats_fit_one_message(
+    storage: tuple[Storage, ManualClock],
+) -> None:
+    from bot import staff_views
+    from bot.content import CONTENT_DIR, load_content
+    from bot.i18n import load_translations
+    from bot.settings import SUPPORTED_LOCALES
+
+    repository, clock = storage
+    await _fill(repository, clock, random.Random(3))
+    data = await repository.requests.stats(NOW - timedelta(days=3650))
+    t = load_translations(CONTENT_DIR, SUPPORTED_LOCALES, "ru").get("ru")
+    content = load_content(CONTENT_DIR, SUPPORTED_LOCALES).for_locale("ru")
+    text = staff_views.stats(t, content, 3650, data)
+    assert len(text) < 4096
+    # Three years of days are shown as years, and add up to the total.
+    years = re.findall(r"^\s+(\d{4}): (\d+)$", text, re.MULTILINE)
+    assert [year for year, _ in years] == ["2023", "2024", "2025", "2026"]
+    assert sum(int(count) for _, count in years) == data.total
