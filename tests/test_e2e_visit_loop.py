@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -83,19 +84,27 @@ class VisitBot:
         await self.run_jobs()
 
 
-@pytest.fixture
-async def visit_bot(
-    make_settings: SettingsFactory, telegram: FakeTelegramServer
+@asynccontextmanager
+async def running_visit_bot(
+    settings: Settings, telegram: FakeTelegramServer
 ) -> AsyncIterator[VisitBot]:
-    settings = make_settings()
-    storage = await open_storage(settings.database_url)
-    running = VisitBot(settings, telegram, ManualClock(MONDAY_NOON), storage)
+    running = VisitBot(
+        settings, telegram, ManualClock(MONDAY_NOON), await open_storage(settings.database_url)
+    )
     await running.start()
     try:
         yield running
     finally:
         await running.stop()
-        await storage.close()
+        await running.storage.close()
+
+
+@pytest.fixture
+async def visit_bot(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> AsyncIterator[VisitBot]:
+    async with running_visit_bot(make_settings(), telegram) as running:
+        yield running
 
 
 # --------------------------------------------------------------------------- helpers
@@ -500,3 +509,114 @@ def test_callback_data_fits_telegram() -> None:
             action=visit_action, appointment=biggest, revision=10_000, stars=5
         ).pack()
         assert len(packed.encode()) <= 64, packed
+
+
+async def appoint(
+    visit_bot: VisitBot, telegram: FakeTelegramServer, user: FakeUser, typed: str
+) -> tuple[FakeChat, FakeUser, dict[str, Any]]:
+    """Booked, and the manager types the time, without a doctor: (group, manager, card)."""
+    group, maria, card, prompt = await booked(visit_bot, telegram, user, user.first_name)
+    asked = await manager_replies(telegram, maria, group, prompt, typed, "к какому врачу")
+    await manager_presses(telegram, maria, group, asked, "⏭ Без врача", "Запись по заявке")
+    return group, maria, card
+
+
+async def test_times_are_read_and_typed_in_the_clinics_timezone(
+    make_settings: SettingsFactory, telegram: FakeTelegramServer
+) -> None:
+    settings = make_settings(clinic_timezone="Asia/Yekaterinburg")  # UTC+5
+    async with running_visit_bot(settings, telegram) as visit_bot:
+        anna = await patient(telegram, 808, "Анна")
+        since = telegram.mark()
+        _, _, card = await appoint(visit_bot, telegram, anna, "08.12 14:30")
+        confirmation = await telegram.wait_for_message(anna.id, "Вы записаны", since=since)
+        assert "08.12.2026 14:30" in confirmation["text"]
+        event = await calendar_of(telegram, anna.id, since)
+        start = event.decoded("DTSTART")
+        assert str(start.tzinfo) == "Asia/Yekaterinburg"
+        assert start == datetime(2026, 12, 8, 9, 30, tzinfo=UTC)
+        await card_says(telegram, card, "Приём: 08.12.2026 14:30")
+        appointment = await visit_bot.storage.appointments.for_request(1)
+        assert appointment is not None
+        assert appointment.starts_at == datetime(2026, 12, 8, 9, 30, tzinfo=UTC)  # stored UTC
+        scheduled = await visit_bot.storage.appointments.scheduled(appointment.id)
+        assert scheduled[0].due_at == datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+        since = telegram.mark()
+        await visit_bot.at(datetime(2026, 12, 7, 9, 30, tzinfo=UTC))
+        reminder = await telegram.wait_for_message(anna.id, "Напоминаем о приёме", since=since)
+        assert "08.12.2026 14:30" in reminder["text"]
+
+
+async def test_two_managers_change_one_appointment_the_last_change_wins(
+    visit_bot: VisitBot, telegram: FakeTelegramServer
+) -> None:
+    anna = await patient(telegram, 809, "Анна")
+    group, maria, card, maria_prompt = await booked(visit_bot, telegram, anna, "Анна")
+    petr = staff_member(telegram, 902, "Пётр")
+    # Пётр opens his own dialog from the card while Мария is still in hers.
+    petr_prompt = await manager_presses(
+        telegram, petr, group, the_card(telegram, card), "🗓 Назначить время", "на какое время"
+    )
+    maria_asked = await manager_replies(
+        telegram, maria, group, maria_prompt, "08.12 14:30", "к какому врачу"
+    )
+    petr_asked = await manager_replies(
+        telegram, petr, group, petr_prompt, "09.12 11:00", "к какому врачу"
+    )
+    await manager_presses(telegram, maria, group, maria_asked, "⏭ Без врача", "Запись по заявке")
+    since = telegram.mark()
+    await manager_presses(telegram, petr, group, petr_asked, "⏭ Без врача", "Запись по заявке")
+    changed = await telegram.wait_for_message(anna.id, "Время приёма изменено", since=since)
+    assert "09.12.2026 11:00" in changed["text"]
+    shown = await card_says(telegram, card, "Приём: 09.12.2026 11:00")
+    assert "Изменено: Пётр Менеджер" in shown["text"]
+    appointment = await visit_bot.storage.appointments.for_request(1)
+    assert appointment is not None and appointment.revision == 1
+    visit = datetime(2026, 12, 9, 8, 0, tzinfo=UTC)
+    scheduled = await visit_bot.storage.appointments.scheduled(appointment.id)
+    assert [m.due_at for m in scheduled] == [
+        visit - timedelta(hours=24),
+        visit - timedelta(hours=2),
+        visit + timedelta(hours=2),
+    ]
+
+
+async def test_after_forget_the_patient_gets_no_reminder(
+    visit_bot: VisitBot, telegram: FakeTelegramServer
+) -> None:
+    anna = await patient(telegram, 810, "Анна")
+    await appoint(visit_bot, telegram, anna, "08.12 14:30")
+    await say(telegram, anna, "/forget", "Удалить ваши персональные данные")
+    await press(telegram, anna, "🗑 Да, удалить мои данные", "данные удалены")
+    await telegram.wait_idle()  # the menu that follows
+    since = telegram.mark()
+    await visit_bot.at(VISIT - timedelta(hours=24))
+    await visit_bot.at(VISIT + timedelta(hours=2))
+    assert calls_to(telegram, anna.id, since) == []
+
+
+async def test_the_preview_page_moves_the_bots_clock_a_day_forward() -> None:
+    """The preview's "⏩ +1 day": the bot's clock jumps and its jobs run at the new time."""
+    import aiohttp
+
+    from bot.preview.core import Preview
+
+    async with Preview() as preview, aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(preview.url + "ws")
+        state = await ws.receive_json()
+        while state["type"] != "state":
+            state = await ws.receive_json()
+        assert state["clock"]["ahead_hours"] == 0
+        before = preview.clock()
+        await ws.send_json({"type": "advance", "hours": 24})
+        event = await ws.receive_json()
+        while event["type"] != "clock":
+            event = await ws.receive_json()
+        assert event["ahead_hours"] == 24
+        assert preview.clock() - before >= timedelta(hours=24)
+        await ws.send_json({"type": "advance", "hours": 0})
+        refused = await ws.receive_json()
+        while refused["type"] != "toast":
+            refused = await ws.receive_json()
+        assert "1 to 168 hours" in refused["text"]
+        await ws.close()

@@ -134,6 +134,9 @@ async def open_dialog(
 ) -> None:
     """Ask, under the request's card, for the appointment (called after ✅ Booked and by 🗓)."""
     text, markup = _days_screen(clinic_t, request_id, content, settings, clock())
+    # Set before the question is shown: a quick answer must find the dialog open.
+    await state.set_state(AppointmentForm.time)
+    await state.set_data({"request": request_id})
     await bot.send_message(
         card.chat.id,
         text,
@@ -143,8 +146,6 @@ async def open_dialog(
         ),
         reply_markup=markup,
     )
-    await state.set_state(AppointmentForm.time)
-    await state.set_data({"request": request_id})
 
 
 async def _step(

@@ -15,12 +15,14 @@ import json
 import logging
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from bot.app import Application, create_bot, create_dispatcher
+from bot.clock import utc_now
 from bot.content import CONTENT_DIR, Content, ContentError, load_content
 from bot.i18n import TranslationError, Translations, load_translations
 from bot.metrics import Metrics
@@ -34,6 +36,7 @@ from bot.preview.emulator import (
     FakeUser,
 )
 from bot.preview.render import message_view, reply_keyboard_view
+from bot.services.clinic_time import format_moment
 from bot.settings import SUPPORTED_LOCALES, Settings
 from storage import Storage, open_storage
 
@@ -66,6 +69,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
+#: How far the page may move the bot's clock in one step ("⏩ +1 h", "⏩ +1 day").
+MAX_ADVANCE_HOURS = 24 * 7
 # Bot API failures that the bot handles itself and a person need not see.
 _QUIET_ERRORS = ("message is not modified", "query is too old")
 
@@ -167,6 +172,10 @@ class Preview:
         self._history: dict[int, dict[int, JSONDict]] = {}
         self._keyboards: dict[int, JSONDict | None] = {}
         self._queries: dict[str, int] = {}  # callback query id -> chat id, for its answer
+        # The bot's clock runs this far ahead of the real one: the page's "⏩" controls move
+        # it, so that a person can watch a reminder or a follow-up arrive.
+        self._ahead = timedelta(0)
+        self._passes: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -185,6 +194,28 @@ class Preview:
     @property
     def bot_running(self) -> bool:
         return self._app is not None
+
+    def clock(self) -> datetime:
+        """The bot's "now": the real time, moved forward by the page's ⏩ controls."""
+        return utc_now() + self._ahead
+
+    async def advance(self, hours: int) -> None:
+        """Move the bot's clock forward and run its periodic jobs at the new time (what
+        their loops would do a little later): due reminders and follow-ups go out."""
+        self._ahead += timedelta(hours=hours)
+        self._emit(self._clock_event())
+        if self._app is not None:
+            await self._app.dispatcher["jobs"].run_all_once()
+
+    def _clock_event(self) -> JSONDict:
+        zone = self.settings.clinic_zone if self.settings is not None else None
+        now = self.clock()
+        return {
+            "type": "clock",
+            "now": now.isoformat(),
+            "label": format_moment(now, zone, "en") if zone is not None else now.isoformat(),
+            "ahead_hours": int(self._ahead.total_seconds() // 3600),
+        }
 
     async def __aenter__(self) -> Preview:
         await self.start()
@@ -279,6 +310,7 @@ class Preview:
             content=content,
             translations=translations,
             metrics=metrics,
+            clock=self.clock,
         )
         # A new Bot each time too: aiogram caches getMe, which marks the start below.
         bot = create_bot(self.settings)
@@ -454,6 +486,7 @@ class Preview:
             "bot_running": self.bot_running,
             "watching": self.watch,
             "content_dir": str(self.content_dir),
+            "clock": self._clock_event(),
         }
 
     # ------------------------------------------------------------------ what the page does
@@ -472,6 +505,8 @@ class Preview:
                 self._press(action)
             elif kind == "language":
                 self._switch_language(action.get("language"))
+            elif kind == "advance":
+                self._advance(action.get("hours"))
             else:
                 raise ActionError(f"unknown action {kind!r}")
         except (ActionError, AssertionError, ValueError) as error:
@@ -518,6 +553,21 @@ class Preview:
         assert isinstance(message_id, int)
         query_id = self.server.press(user, message_id, data, chat=chat)
         self._queries[query_id] = chat_id
+
+    def _advance(self, hours: object) -> None:
+        if not isinstance(hours, int) or isinstance(hours, bool):
+            raise ActionError("hours must be a whole number")
+        if not 1 <= hours <= MAX_ADVANCE_HOURS:
+            raise ActionError(f"the clock moves 1 to {MAX_ADVANCE_HOURS} hours at a time")
+        task = asyncio.create_task(self._advance_safely(hours), name="preview-advance")
+        self._passes.add(task)
+        task.add_done_callback(self._passes.discard)
+
+    async def _advance_safely(self, hours: int) -> None:
+        try:
+            await self.advance(hours)
+        except Exception:
+            logger.exception("A job pass after moving the clock failed")
 
     def _switch_language(self, language: object) -> None:
         if not isinstance(language, str) or language not in PATIENTS:

@@ -198,11 +198,17 @@
       for (const view of next.chats[pane]) upsert(pane, view);
     }
     showStartWhenEmpty();
+    if (next.clock) drawClock(next.clock);
     drawKeyboard(next.keyboard);
     cancelReply();
     if (next.content_error) showError(next.content_error);
     else if (!next.bot_running) showBanner("The bot is not running", "", false);
     else hideBanner();
+  }
+
+  function drawClock(clock) {
+    const label = clock.ahead_hours ? `${clock.label} (+${clock.ahead_hours} h)` : clock.label;
+    $("clock").textContent = `🕒 ${label}`;
   }
 
   // ---------------------------------------------------------------- banners and toasts
@@ -294,6 +300,9 @@
       case "toast":
         toast(event.text, event.alert ? "alert" : "");
         break;
+      case "clock":
+        drawClock(event);
+        break;
       case "api_error":
         toast(`Bot API error in ${event.method}: ${event.description}`, "error");
         break;
@@ -351,6 +360,10 @@
 
   for (const button of document.querySelectorAll(".lang")) {
     button.addEventListener("click", () => send({ type: "language", language: button.dataset.lang }));
+  }
+
+  for (const button of document.querySelectorAll(".advance")) {
+    button.addEventListener("click", () => send({ type: "advance", hours: Number(button.dataset.hours) }));
   }
 
   connect();
