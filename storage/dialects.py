@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -94,12 +95,19 @@ async def checkpoint_wal(connection: AsyncConnection) -> bool:
     """
     if connection.dialect.name != SQLITE:
         return True
+    restore = f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}"
     await connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_BUSY_MS}")
     try:
         # (busy, frames in the log, frames copied): busy is 1 when it could not finish.
         outcome = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
-    finally:
-        await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    except BaseException:
+        # Cancelled (a stop) or failed: the connection may be unusable now, and an error of
+        # the restore must not replace the one raised here (a swallowed cancellation left a
+        # stopping bot waiting forever for its retention job).
+        with contextlib.suppress(Exception):
+            await connection.exec_driver_sql(restore)
+        raise
+    await connection.exec_driver_sql(restore)
     return int(outcome[0]) == 0
 
 
