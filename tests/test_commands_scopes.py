@@ -9,6 +9,7 @@ import pytest
 
 from bot.preview.emulator import FakeTelegramServer
 from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
+from tests.e2e import patient, say
 
 ADMIN = 555
 ON_DUTY = 777
@@ -63,3 +64,14 @@ async def test_staff_private_chats_get_staff_and_patient_commands(
             listed = names(telegram, {"type": "chat", "chat_id": chat_id}, language)
             assert listed[0] == "requests" and "templates" in listed
             assert "book" in listed and listed.count("help") == 1
+
+
+async def test_help_from_an_admin_in_private_lists_staff_commands(
+    started: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    admin = telegram.private_user(ADMIN, "Админ")
+    answer = await say(telegram, admin, "/help", "Для сотрудников")
+    assert "/templates" in answer["text"]
+    anna = await patient(telegram, 801, "Анна")
+    assert "Для сотрудников" not in (await say(telegram, anna, "/help", "Что я умею"))["text"]
+    assert telegram.calls_of("getChatMember") == []  # nobody's /help asked Telegram

@@ -131,6 +131,7 @@ async def test_contacts_is_in_the_command_list_of_both_languages(
             command["command"]: command["description"] for command in call.params["commands"]
         }
         for call in telegram.calls_of("setMyCommands")
+        if call.params.get("scope", {}).get("type") == "all_private_chats"
     }
     assert described["ru"]["contacts"] == "Адрес, телефон и часы работы"
     assert described["en"]["contacts"] == "Address, phone and opening hours"

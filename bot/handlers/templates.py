@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router, html
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message, ReplyParameters, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards, views
 from bot.callbacks import TemplateCallback
+from bot.commands import staff_chat_ids
 from bot.content import Content
 from bot.handlers import visits
 from bot.handlers.managers import InManagerChat
@@ -240,9 +242,24 @@ async def staff_help(message: Message, settings: Settings, t: Translator) -> Non
     await message.answer(t("staffhelp-text", minutes=minutes, twice=minutes * 2))
 
 
+class AsksStaffHelp(Filter):
+    """Staff asking for /help: in the manager chat, or privately when the settings name them
+    (ADMIN_IDS, ON_DUTY_STAFF ids): a patient's /help costs no getChatMember call."""
+
+    async def __call__(
+        self, message: Message, bot: Bot, staff: StaffDirectory, settings: Settings
+    ) -> bool:
+        user = message.from_user
+        if user is None:
+            return False
+        if message.chat.id == settings.manager_chat_id:
+            return await staff.is_staff(bot, user.id)
+        return message.chat.type == ChatType.PRIVATE and user.id in staff_chat_ids(settings)
+
+
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(templates_command, Command("templates"), IsStaff())
-    router.message.register(staff_help, Command("help"), IsStaff())
+    router.message.register(staff_help, Command("help"), AsksStaffHelp())
     router.callback_query.register(template_pressed, TemplateCallback.filter(), InManagerChat())
     return router
