@@ -41,7 +41,7 @@ from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import CallbackAnswers, LocaleMiddleware, UpdatesInFlight
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.pacing import SendPacingMiddleware
-from bot.retry import RetryAfterMiddleware
+from bot.retry import KeepResponseTypes, RetryAfterMiddleware
 from bot.services.appointments import VisitRules
 from bot.services.common import ManagerChat
 from bot.services.escalation import ESCALATION_SECONDS, EscalationJob, reminder_text
@@ -67,6 +67,7 @@ rows written) before the outbox, the connection to Telegram and the database clo
 
 def create_bot(settings: Settings, *, pacing: SendPacingMiddleware | None = None) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(KeepResponseTypes())
     session.middleware(RetryAfterMiddleware())
     if pacing is not None:
         # Inside the retry: a repeated request waits for a slot of its own.
