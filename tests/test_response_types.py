@@ -28,7 +28,8 @@ async def test_the_response_class_of_a_called_method_survives_garbage_collection
     async def answered(bot: Bot, method: Any) -> Any:
         return bot.session.check_response(bot, method, 200, ANSWER)
 
-    await KeepResponseTypes()(answered, bot, method)
+    keep = KeepResponseTypes()  # as the bot's session holds it, for its life
+    await keep(answered, bot, method)
     built = weakref.ref(Response[method.__returning__])  # type: ignore[name-defined]
     gc.collect()
     # pydantic caches parametrised models weakly: without the middleware's reference the
