@@ -127,6 +127,20 @@ class OutboxRepository:
         claims of different instances are sent concurrently, so their messages may
         interleave in the chat.
         """
+        # Most passes find nothing: a read on the loop's thread says so, instead of a write
+        # transaction (BEGIN IMMEDIATE and the claim) in aiosqlite's thread. A row written
+        # right after it wakes the sender again.
+        due = await self._database.lookup_one(
+            select(outbox.c.id)
+            .where(
+                outbox.c.status == "pending",
+                outbox.c.next_attempt_at <= now,
+                lease_is_free(now, self._owner),
+            )
+            .limit(1)
+        )
+        if due is None:
+            return []
         async with self._database.transaction() as connection:
             rows = await claim_outbox(connection, now, self._owner, limit, now + self._lease)
         return [pending_of(row) for row in sorted(rows, key=lambda row: int(row.id))]
@@ -135,21 +149,22 @@ class OutboxRepository:
         """When `due_outbox` may next return something: the first free row's attempt time,
         or earlier, when another instance's lease runs out."""
         now = self._clock()
-        async with self._database.read(snapshot=True) as connection:
-            first_free = await connection.scalar(
-                select(outbox.c.next_attempt_at)
-                .where(outbox.c.status == "pending", lease_is_free(now, self._owner))
-                .order_by(outbox.c.id)
-                .limit(1)
+        # Two reads on the loop's thread (`Database.lookup`): a hint for how long to sleep,
+        # which a row written in between only shortens (its writer wakes the sender).
+        first_free = await self._database.lookup_one(
+            select(outbox.c.next_attempt_at)
+            .where(outbox.c.status == "pending", lease_is_free(now, self._owner))
+            .order_by(outbox.c.id)
+            .limit(1)
+        )
+        lease_ends = await self._database.lookup_one(
+            select(func.min(outbox.c.lease_until)).where(
+                outbox.c.status == "pending",
+                outbox.c.lease_until > now,
+                outbox.c.lease_owner != self._owner,
             )
-            lease_ends = await connection.scalar(
-                select(func.min(outbox.c.lease_until)).where(
-                    outbox.c.status == "pending",
-                    outbox.c.lease_until > now,
-                    outbox.c.lease_owner != self._owner,
-                )
-            )
-        moments = [moment for moment in (first_free, lease_ends) if moment is not None]
+        )
+        moments = [row[0] for row in (first_free, lease_ends) if row is not None and row[0]]
         return min(moments) if moments else None
 
     async def mark_outbox_sent(self, outbox_id: int, message_id: int | None) -> None:
