@@ -63,6 +63,8 @@ RU_LATIN_ALLOWED |= {"cancelled", "spam", "pending", "published", "hidden"}
 # Staff commands' arguments, file names and markup shown to staff (edits, /reload, /link).
 RU_LATIN_ALLOWED |= {"code", "off", "reset", "ru", "en", "Consultation", "clinic", "toml"}
 RU_LATIN_ALLOWED |= {"content", "QR", "flyer", "vk", "post", "lt", "gt", "amp"}
+# Reply templates: their placeholders and the subcommands of /templates.
+RU_LATIN_ALLOWED |= {"name", "service", "phone", "add", "edit", "remove"}
 
 
 @pytest.fixture(scope="module")
