@@ -64,7 +64,7 @@ RU_LATIN_ALLOWED |= {"cancelled", "spam", "pending", "published", "hidden"}
 RU_LATIN_ALLOWED |= {"code", "off", "reset", "ru", "en", "Consultation", "clinic", "toml"}
 RU_LATIN_ALLOWED |= {"content", "QR", "flyer", "vk", "post", "lt", "gt", "amp"}
 # Reply templates: their placeholders and the subcommands of /templates.
-RU_LATIN_ALLOWED |= {"name", "service", "phone", "add", "edit", "remove"}
+RU_LATIN_ALLOWED |= {"name", "service", "phone", "add", "edit", "remove", "CSV"}
 
 
 @pytest.fixture(scope="module")
