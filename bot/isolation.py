@@ -46,7 +46,8 @@ class InFlightEventIsolation(BaseEventIsolation):
         finally:
             holders.count -= 1
             # Nobody holds or awaits it: the next update of this key makes a new one.
-            if holders.count == 0:
+            # (`close` at a stop may have forgotten it already, while this update finished.)
+            if holders.count == 0 and self._locks.get(key) is holders:
                 del self._locks[key]
 
     async def close(self) -> None:
