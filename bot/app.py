@@ -201,6 +201,10 @@ def create_dispatcher(
         DAY_SECONDS,
         RetentionTask(storage.patients, settings.retention_days, clock=clock).run_once,
     )
+    # The texts in use: the files plus staff's overrides, re-read by /reload and SIGHUP.
+    content_store = ContentStore(content, translations)
+    overrides_refresh = OverridesRefresh(content_store, storage.overrides)
+    jobs.add("content-overrides", OVERRIDES_REFRESH_SECONDS, overrides_refresh.run_once)
     # The visit loop: due reminders and follow-ups move into the outbox, once each.
     jobs.add(
         "visit-messages",
@@ -208,15 +212,11 @@ def create_dispatcher(
         VisitMessagesJob(
             storage.appointments,
             rules=VisitRules.from_settings(settings),
-            render=VisitTexts(translations, content, settings.clinic_zone).render,
+            render=VisitTexts(content_store, settings.clinic_zone).render,
             wake=outbox.wake,
             clock=clock,
         ).run_once,
     )
-    # The texts in use: the files plus staff's overrides, re-read by /reload and SIGHUP.
-    content_store = ContentStore(content, translations)
-    overrides_refresh = OverridesRefresh(content_store, storage.overrides)
-    jobs.add("content-overrides", OVERRIDES_REFRESH_SECONDS, overrides_refresh.run_once)
     # No request left waiting: untaken ones raised again in the manager chat (working time).
     jobs.add(
         "escalation",

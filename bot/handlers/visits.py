@@ -21,8 +21,9 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot import keyboards, staff_views
 from bot.callbacks import VisitAction, VisitCallback
 from bot.content import Content
+from bot.content_store import ContentStore
 from bot.handlers.screens import NOT_A_COMMAND, remove_buttons, show
-from bot.i18n import Translations, Translator
+from bot.i18n import Translator
 from bot.outbox import OutboxSender
 from bot.services.appointments import ask_to_move, cancel_visit, confirm_visit
 from bot.services.clinic_time import format_moment
@@ -98,19 +99,19 @@ def _markup_json(markup: InlineKeyboardMarkup) -> str:
 class VisitTexts:
     """Renders due reminders and follow-ups in the patient's language (the job's `render`)."""
 
-    def __init__(self, translations: Translations, content: Content, zone: ZoneInfo) -> None:
-        self._translations = translations
-        self._content = content
+    def __init__(self, texts: ContentStore, zone: ZoneInfo) -> None:
+        # Read at each message: staff's edits and /reload reach the reminders too.
+        self._texts = texts
         self._zone = zone
 
     def render(self, due: DueVisitMessage) -> OutboxMessage:
-        t = self._translations.get(due.locale)
+        t = self._texts.translations.get(due.locale)
         appointment = due.appointment
         if due.kind == FOLLOW_UP:
             text = t("visit-follow-up", when=when(t, appointment, self._zone))
             markup = keyboards.visit_follow_up(t, appointment.id, appointment.revision)
         else:
-            details = "\n".join(visit_details(t, self._content, appointment, self._zone))
+            details = "\n".join(visit_details(t, self._texts.content, appointment, self._zone))
             text = f"{t('visit-reminder-title')}\n\n{details}\n\n{t('visit-reminder-question')}"
             markup = keyboards.visit_answers(t, appointment.id, appointment.revision)
         return OutboxMessage(
