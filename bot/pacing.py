@@ -146,6 +146,10 @@ class SendPacingMiddleware(BaseRequestMiddleware):
         self._sleep = sleep
         self._monotonic = monotonic
         self._overall: deque[float] = deque()  # when this process's latest posts went out
+        # Posts to patients queue for the overall limit in arrival order (asyncio.Lock is
+        # first come, first served): without a line, whoever happened to wake first took a
+        # freed slot, and a waiter could lose again and again under load.
+        self._line = asyncio.Lock()
 
     async def __call__(
         self,
@@ -163,13 +167,21 @@ class SendPacingMiddleware(BaseRequestMiddleware):
         """Take a slot for one message, waiting as long as the limits ask."""
         pace = self._pace
         stretch = 1.0 + pace.margin
-        if into_manager_chat:
-            await self._take(
-                self._manager_chat_id,
-                pace.per_chat_limit,
-                pace.per_chat_window_seconds * stretch,
-            )
-        while (wait := self._overall_wait(pace.overall_per_second, stretch)) > 0:
+        if not into_manager_chat:
+            async with self._line:
+                await self._overall_slot(pace.overall_per_second, stretch)
+            return
+        await self._take(
+            self._manager_chat_id,
+            pace.per_chat_limit,
+            pace.per_chat_window_seconds * stretch,
+        )
+        # Ahead of the patients' line: at most 20 a minute, so it cannot starve them, and the
+        # clinic keeps seeing requests while hundreds of patients' answers wait for the pace.
+        await self._overall_slot(pace.overall_per_second, stretch)
+
+    async def _overall_slot(self, limit: int, window_seconds: float) -> None:
+        while (wait := self._overall_wait(limit, window_seconds)) > 0:
             await self._sleep(wait)
 
     async def _take(self, key: int, limit: int, window_seconds: float) -> None:
