@@ -13,8 +13,10 @@ from typing import Any
 from aiogram import F
 from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.types import CallbackQuery, TelegramObject
 from magic_filter import MagicFilter
+
+from bot.settings import Settings
 
 
 class Magic(Filter):
@@ -37,3 +39,13 @@ TEXT_NOT_A_COMMAND = Magic(F.text & ~F.text.startswith("/"))
 
 PRIVATE_MESSAGE = Magic(F.chat.type == ChatType.PRIVATE)
 PRIVATE_CALLBACK = Magic(F.message.chat.type == ChatType.PRIVATE)
+
+
+class InManagerChat(Filter):
+    """A message in the manager chat, or a press on a button of one."""
+
+    async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
+        # A button of a message too old to edit (InaccessibleMessage) still names its chat.
+        message = event.message if isinstance(event, CallbackQuery) else event
+        chat = getattr(message, "chat", None)
+        return chat is not None and chat.id == settings.manager_chat_id

@@ -9,7 +9,9 @@ from collections import OrderedDict
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message
 
+from bot.services.common import StaffMember
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -85,3 +87,12 @@ class StaffDirectory:
     def forget_everyone(self) -> None:
         """Drop the whole cache (the bot's own membership of the manager chat changed)."""
         self._cache.clear()
+
+
+def staff_member(event: Message | CallbackQuery) -> StaffMember:
+    """Who pressed or wrote, as the audit log and the cards name them."""
+    user = event.from_user
+    assert user is not None  # staff actions come from people, never from channels
+    return StaffMember(
+        user.id, user.full_name or (f"@{user.username}" if user.username else str(user.id))
+    )

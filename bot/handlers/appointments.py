@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -23,7 +23,6 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
     ReplyParameters,
-    TelegramObject,
 )
 from aiogram.utils.callback_answer import CallbackAnswer
 
@@ -31,6 +30,7 @@ from bot import keyboards
 from bot.callbacks import AppointmentAction, AppointmentCallback
 from bot.clock import Clock
 from bot.content import Content
+from bot.filters import InManagerChat
 from bot.handlers.screens import NOT_A_COMMAND
 from bot.handlers.staff_tools import IsStaff
 from bot.handlers.visits import (
@@ -54,9 +54,8 @@ from bot.services.clinic_time import (
     to_clinic,
     to_utc,
 )
-from bot.services.common import StaffMember
 from bot.settings import Settings
-from bot.staff import StaffDirectory
+from bot.staff import StaffDirectory, staff_member
 from storage.models import Appointment, ConsultationRequest, RequestStatus
 from storage.repositories import (
     AppointmentRepository,
@@ -76,21 +75,6 @@ class AppointmentForm(StatesGroup):
     time = State()
     branch = State()
     doctor = State()
-
-
-class _InManagerChat(Filter):
-    async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
-        message = event.message if isinstance(event, CallbackQuery) else event
-        chat = getattr(message, "chat", None)
-        return chat is not None and chat.id == settings.manager_chat_id
-
-
-def _member(event: Message | CallbackQuery) -> StaffMember:
-    user = event.from_user
-    assert user is not None
-    return StaffMember(
-        user.id, user.full_name or (f"@{user.username}" if user.username else str(user.id))
-    )
 
 
 def _example(now: datetime, settings: Settings) -> str:
@@ -542,7 +526,7 @@ async def _save(
         starts_at=datetime.fromisoformat(str(data["starts_at"])),
         branch_id=data.get("branch"),
         doctor=doctor,
-        staff=_member(event),
+        staff=staff_member(event),
         rules=VisitRules.from_settings(settings),
         now=now,
     )
@@ -688,8 +672,8 @@ def build_router() -> Router:
     # /today and /tomorrow: staff, privately or in the manager chat.
     router.message.register(day_list, Command("today", "tomorrow"), IsStaff())
     dialog = Router(name=f"{__name__}.dialog")
-    dialog.message.filter(_InManagerChat())
-    dialog.callback_query.filter(_InManagerChat())
+    dialog.message.filter(InManagerChat())
+    dialog.callback_query.filter(InManagerChat())
     button = dialog.callback_query.register
     button(card_button, AppointmentCallback.filter(F.action == AppointmentAction.OPEN))
     button(day_chosen, AppointmentCallback.filter(F.action == AppointmentAction.DAY))

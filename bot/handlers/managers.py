@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.filters import Command, Filter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards, staff_views
 from bot.callbacks import DigestCallback, ModerationCallback, StatusCallback
 from bot.clock import Clock
 from bot.content import Content
-from bot.filters import NOT_A_COMMAND, Magic
+from bot.filters import NOT_A_COMMAND, InManagerChat, Magic
 from bot.handlers import appointments, digests, visits
 from bot.i18n import Translator
 from bot.services.common import StaffMember
@@ -27,7 +27,7 @@ from bot.services.relay import (
 from bot.services.requests import change_status
 from bot.services.reviews import moderate_review
 from bot.settings import Settings
-from bot.staff import StaffDirectory
+from bot.staff import StaffDirectory, staff_member
 from storage.models import RequestStatus
 from storage.repositories import (
     AppointmentRepository,
@@ -38,25 +38,8 @@ from storage.repositories import (
     ReviewRepository,
 )
 
-
-class InManagerChat(Filter):
-    """A message in the manager chat, or a press on a button of one."""
-
-    async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
-        # A button of a message too old to edit (InaccessibleMessage) still names its chat.
-        message = event.message if isinstance(event, CallbackQuery) else event
-        chat = getattr(message, "chat", None)
-        return chat is not None and chat.id == settings.manager_chat_id
-
-
 # The user Telegram names as the sender of a message an anonymous group admin writes.
 GROUP_ANONYMOUS_BOT_ID = 1087968824
-
-
-def _staff(user: User) -> StaffMember:
-    return StaffMember(
-        user.id, user.full_name or (f"@{user.username}" if user.username else str(user.id))
-    )
 
 
 def _anonymous_admin(message: Message, settings: Settings) -> bool:
@@ -119,7 +102,7 @@ async def status_pressed(
         request_id=callback_data.request,
         expected=callback_data.was,
         new=callback_data.new,
-        staff=_staff(callback.from_user),
+        staff=staff_member(callback),
     )
     if change is None:
         callback_answer.text = clinic_t("stale-button")
@@ -180,7 +163,7 @@ async def moderation_pressed(
     if not await _card_of(callback, conversation_repo, "review", callback_data.review):
         callback_answer.text = clinic_t("stale-button")
         return
-    member = _staff(callback.from_user)
+    member = staff_member(callback)
     review = await moderate_review(
         review_repo,
         audit_repo,
@@ -216,7 +199,7 @@ async def ban(
     if _anonymous_admin(message, settings):
         member = _clinic(message, clinic_t)
     elif message.from_user is not None and await staff.is_staff(bot, message.from_user.id):
-        member = _staff(message.from_user)
+        member = staff_member(message)
     else:
         return
     banning = (message.text or "").lstrip("/").lower().startswith("ban")

@@ -39,6 +39,7 @@ from bot.services.overrides import (
     parse_service_edit,
     service_keys,
 )
+from bot.staff import staff_member
 from storage.repositories import OverrideRepository
 
 logger = logging.getLogger(__name__)
@@ -70,12 +71,6 @@ class EditConfirmCallback(CallbackData, prefix="eo"):
 class EditForm(StatesGroup):
     value = State()  # waiting for the new value
     confirm = State()  # old → new shown, waiting for Apply or Cancel
-
-
-def _staff(event: Message | CallbackQuery) -> StaffMember:
-    user = event.from_user
-    assert user is not None
-    return StaffMember(user.id, user.full_name or str(user.id))
 
 
 async def save_overrides(
@@ -172,7 +167,7 @@ async def staff_prices(
         content_store,
         override_repo,
         dict.fromkeys(present),
-        staff=_staff(message),
+        staff=staff_member(message),
         action="reset-service",
         target=f"{service.id}: " + ", ".join(present) + " → file",
     )
@@ -251,7 +246,7 @@ async def staff_branches(
         content_store,
         override_repo,
         dict.fromkeys(present),
-        staff=_staff(message),
+        staff=staff_member(message),
         action="reset-branch",
         target=f"{branch.id}: " + ", ".join(present) + " → clinic.toml",
     )
@@ -408,7 +403,7 @@ async def edit_confirmed(
         content_store,
         override_repo,
         changes,
-        staff=_staff(callback),
+        staff=staff_member(callback),
         action=f"edit-{data['kind']}",
         target=f"{target_id}: {data['old']} → {data['new']}",
     )
@@ -460,7 +455,7 @@ async def announce(
                 content_store,
                 override_repo,
                 dict.fromkeys(present),
-                staff=_staff(message),
+                staff=staff_member(message),
                 action="announce-clear",
                 target=", ".join(present),
             )
@@ -475,7 +470,7 @@ async def announce(
         content_store,
         override_repo,
         {key: text},
-        staff=_staff(message),
+        staff=staff_member(message),
         action="announce-set",
         target=f"{key}: {content_store.overrides.get(key, '—')} → {text}",
     )

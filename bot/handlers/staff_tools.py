@@ -36,12 +36,11 @@ from bot.i18n import Translator
 from bot.middlewares import UpdatesInFlight
 from bot.reports import ReportPacing
 from bot.services.clinic_time import to_clinic, to_utc
-from bot.services.common import StaffMember
 from bot.services.escalation import take_times
 from bot.services.export import ExportPart, ExportTooLargeError, export_for_staff
 from bot.services.reviews import moderate_review
 from bot.settings import Settings
-from bot.staff import StaffDirectory
+from bot.staff import StaffDirectory, staff_member
 from storage.models import ConsultationRequest, RequestStatus, Review, ReviewStatus
 from storage.repositories import (
     AppointmentRepository,
@@ -101,12 +100,6 @@ class IsStaff(Filter):
         if chat.type != ChatType.PRIVATE and chat.id != settings.manager_chat_id:
             return False
         return await staff.is_staff(bot, user.id)
-
-
-def _staff(event: Message | CallbackQuery) -> StaffMember:
-    user = event.from_user
-    assert user is not None
-    return StaffMember(user.id, user.full_name or str(user.id))
 
 
 def _pager(
@@ -332,7 +325,7 @@ async def moderate(
         audit_repo,
         review_id=callback_data.review,
         status=callback_data.status,
-        staff=_staff(callback),
+        staff=staff_member(callback),
     )
     if review is None:
         callback_answer.text = t("stale-button")
@@ -462,7 +455,7 @@ async def export(
                 zone=zone,
                 service_name=service_name,
                 deliver=send,
-                staff=_staff(message),
+                staff=staff_member(message),
                 max_bytes=settings.export_max_bytes,
                 # Patients' updates first: the export works in their gaps.
                 pause=ReportPacing(updates_in_flight),

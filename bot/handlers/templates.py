@@ -13,19 +13,18 @@ from aiogram import Bot, Router, html
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, Filter
-from aiogram.types import CallbackQuery, Message, ReplyParameters, User
+from aiogram.types import CallbackQuery, Message, ReplyParameters
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import keyboards, views
 from bot.callbacks import TemplateCallback
 from bot.commands import staff_chat_ids
 from bot.content import Content
+from bot.filters import InManagerChat
 from bot.handlers import visits
-from bot.handlers.managers import InManagerChat
 from bot.handlers.staff_tools import IsStaff
 from bot.i18n import Translations, Translator
 from bot.services import templates as rules
-from bot.services.common import StaffMember
 from bot.services.phone import display_phone
 from bot.services.relay import (
     BlockedByPatientError,
@@ -34,7 +33,7 @@ from bot.services.relay import (
     reply_to_patient,
 )
 from bot.settings import Settings
-from bot.staff import StaffDirectory
+from bot.staff import StaffDirectory, staff_member
 from storage.repositories import (
     AppointmentRepository,
     AuditRepository,
@@ -47,10 +46,6 @@ logger = logging.getLogger(__name__)
 
 PREVIEW_CHARS = 80
 """How much of each template's text /templates shows."""
-
-
-def _member(user: User) -> StaffMember:
-    return StaffMember(user.id, user.full_name or str(user.id))
 
 
 def _preview(text: str) -> str:
@@ -89,7 +84,7 @@ async def templates_command(
     if (problem := rules.name_problem(name)) is not None:
         await message.answer(t(f"tpl-problem-{problem.value}"))
         return
-    member = _member(message.from_user)
+    member = staff_member(message)
     shown = html.quote(name)
     if action == "remove":
         removed = await template_repo.remove_template(
@@ -218,7 +213,7 @@ async def template_pressed(
             else clinic_t("relay-failed", error=result.error)
         )
         return
-    member = _member(callback.from_user)
+    member = staff_member(callback)
     await audit_repo.add_audit(
         member.id, member.name, "template:sent", f"request {request.id}: {template.name}"
     )
