@@ -1,6 +1,7 @@
 """THE place for what truly differs between SQLite and PostgreSQL; everything else is written once.
 
-- SQLite's connection pragmas (and those of the inline connection of `Database.lookup`/`write_one`);
+- SQLite's connection set-up: its pragmas, BEGIN IMMEDIATE for writers, and the inline
+  connection of `Database.lookup`/`write_one` on the event loop's thread (with its pragmas);
 - the upsert construct (both have `on_conflict_do_update`/`_do_nothing`, from different modules);
 - PostgreSQL's advisory locks (migrations, the send log); SQLite's BEGIN IMMEDIATE serialises
   every writer instead;
@@ -14,13 +15,31 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Row,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import StaticPool
 
 from storage.schema import UtcDateTime, outbox
 
@@ -47,6 +66,68 @@ SQLITE_INLINE_PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
 )
+
+WRITE = "clinic_write"
+"""Execution option of the connections `Database.transaction` hands out (SQLite: BEGIN
+IMMEDIATE)."""
+
+NO_TRANSACTION = "clinic_no_transaction"
+"""Execution option of a connection whose statements run outside any transaction (SQLite's
+checkpoint refuses to run inside one)."""
+
+
+def prepare_sqlite(engine: AsyncEngine) -> None:
+    """SQLite: our pragmas on every connection, and transactions begun by us (SQLAlchemy's
+    recipe for pysqlite/aiosqlite): BEGIN IMMEDIATE for writes, so that a writer takes the
+    lock at once instead of failing halfway when another one holds it."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def begin(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        if options.get(NO_TRANSACTION, False):
+            return
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE, False) else "BEGIN")
+
+
+def sqlite_inline_engine(url: URL) -> Engine:
+    """The synchronous connection of `Database.lookup` and `Database.write_one` (one, used by
+    the event loop's thread)."""
+    engine = create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        poolclass=StaticPool,
+        # Only the event loop's thread uses it; a pool of one needs no thread check.
+        connect_args={"check_same_thread": False},
+    )
+
+    @event.listens_for(engine, "connect")
+    def configure(dbapi_connection: Any, _record: Any) -> None:
+        # Each statement alone, committed as it ends: no BEGIN, no snapshot kept between two.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in SQLITE_INLINE_PRAGMAS:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def sqlite_is_busy(error: OperationalError) -> bool:
+    return isinstance(error.orig, sqlite3.OperationalError) and any(
+        word in str(error.orig) for word in ("locked", "busy")
+    )
+
 
 MIGRATION_LOCK = 0x636C696E6963_01
 """Key of PostgreSQL's advisory lock held while migrating ("clinic" + 1); the key of the
@@ -161,21 +242,20 @@ RETURNING """
 )
 
 
-async def claim_outbox(
-    connection: AsyncConnection, now: datetime, owner: str, limit: int, until: datetime
+def claim_outbox(
+    connection: Connection, now: datetime, owner: str, limit: int, until: datetime
 ) -> Sequence[Row[Any]]:
     """Lease to `owner` the pending rows in id order up to the first not yet due, skipping
-    rows under another owner's live lease; `connection` is in a write transaction."""
+    rows under another owner's live lease; `connection` is in a write transaction (a
+    `Database.write` body)."""
     if connection.dialect.name == POSTGRESQL:
         parameters = {"now": now, "owner": owner, "limit": limit, "until": until}
-        return (await connection.execute(_POSTGRES_CLAIM, parameters)).all()
-    candidates = (
-        await connection.execute(
-            select(outbox.c.id, outbox.c.next_attempt_at)
-            .where(outbox.c.status == "pending", lease_is_free(now, owner))
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
+        return connection.execute(_POSTGRES_CLAIM, parameters).all()
+    candidates = connection.execute(
+        select(outbox.c.id, outbox.c.next_attempt_at)
+        .where(outbox.c.status == "pending", lease_is_free(now, owner))
+        .order_by(outbox.c.id)
+        .limit(limit)
     ).all()
     claimed: list[int] = []
     for row in candidates:
@@ -184,11 +264,9 @@ async def claim_outbox(
         claimed.append(row.id)
     if not claimed:
         return []
-    return (
-        await connection.execute(
-            update(outbox)
-            .where(outbox.c.id.in_(claimed))
-            .values(lease_owner=owner, lease_until=until)
-            .returning(*outbox.c)
-        )
+    return connection.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(claimed))
+        .values(lease_owner=owner, lease_until=until)
+        .returning(*outbox.c)
     ).all()
