@@ -34,7 +34,7 @@ from bot.flood import Counter, FloodMiddleware, MemoryCounter, RedisCounter
 from bot.fsm import RepositoryStorage
 from bot.handlers import build_routers
 from bot.handlers.visits import VisitTexts
-from bot.i18n import Translations, load_translations
+from bot.i18n import Translations, Translator, load_translations
 from bot.isolation import InFlightEventIsolation
 from bot.jobs import PeriodicJobs
 from bot.metrics import Metrics, MetricsMiddleware
@@ -160,20 +160,23 @@ def create_dispatcher(
     """
     clinic_t = translations.get(settings.default_locale)
 
+    def clinic_texts() -> Translator:
+        """The clinic side's texts in use when a message goes out: `content_store` (below)
+        follows /reload, as `clinic_t` of the handlers does (`ContentMiddleware`)."""
+        return content_store.translations.get(settings.default_locale)
+
     async def alert(bot: Bot, error: str, pending: int) -> None:
         await alert_admins(
             bot,
             settings.admin_ids,
-            clinic_t("outbox-alert", error=html.quote(error), count=pending),
+            clinic_texts()("outbox-alert", error=html.quote(error), count=pending),
         )
 
     def digest(lines: Sequence[DigestLine]) -> tuple[str, str]:
-        # The texts in use when it goes out: `content_store` (below) follows /reload.
-        texts = content_store.translations
         return render_digest(
-            texts.get(settings.default_locale),
+            clinic_texts(),
             content_store.content.for_locale(settings.default_locale),
-            texts,
+            content_store.translations,
             lines,
         )
 
@@ -188,7 +191,7 @@ def create_dispatcher(
             per_chat_window_seconds=settings.outbox_chat_window_seconds,
         ),
         topics=settings.manager_topics,
-        topic_title=lambda name, user_id: clinic_t("topic-title", name=name, id=str(user_id)),
+        topic_title=lambda name, user_id: clinic_texts()("topic-title", name=name, id=str(user_id)),
         alert=alert,
         on_error=(lambda code: metrics.send_errors.labels(code=code).inc()) if metrics else None,
         # A patient who blocked the bot gets no further reminders or follow-ups.
@@ -230,7 +233,7 @@ def create_dispatcher(
             take_within=timedelta(minutes=settings.take_within_minutes),
             managers=ManagerChat(settings.manager_chat_id, settings.manager_thread_id),
             render=lambda request_id, reminder: reminder_text(
-                content_store.translations.get(settings.default_locale),
+                clinic_texts(),
                 request_id,
                 reminder,
                 settings.take_within_minutes,
