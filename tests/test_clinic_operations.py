@@ -15,7 +15,8 @@ from bot.clock import ManualClock
 from bot.content import Branch, ClinicDetails
 from bot.preview.emulator import TEST_TOKEN
 from bot.services import templates
-from bot.services.escalation import mention, reminders_due, take_times
+from bot.services.common import ManagerChat
+from bot.services.escalation import EscalationJob, mention, reminders_due, take_times
 from bot.services.opening_hours import OpeningPeriod, OpenUntil
 from bot.services.out_of_hours import (
     ClosedNow,
@@ -325,4 +326,47 @@ async def test_templates_are_stored_by_name_and_audited(
         ("template:add", "template greet"),
         ("template:edit", "template greet"),
         ("template:remove", "template greet"),
+    ]
+
+
+async def test_the_escalation_job_raises_an_untaken_request_twice_in_working_time_only(
+    storage: tuple[Storage, ManualClock],
+) -> None:
+    repo, clock = storage
+    clock.set(moscow(11, 23, 19, 0))  # Monday, an hour before closing
+    request_id = await repo.requests.create_request(_request(10), _card)
+    woken: list[bool] = []
+    job = EscalationJob(
+        repo.escalations,
+        repo.conversations,
+        repo.patients,
+        clinic=lambda: CLINIC,
+        zone=MOSCOW,
+        take_within=timedelta(minutes=30),
+        managers=ManagerChat(-100, None),
+        render=lambda number, reminder: f"№ {number}: reminder {reminder}",
+        wake=lambda: woken.append(True),
+        clock=clock,
+    )
+
+    assert await job.run_once() == 0  # not yet over its allowance
+    clock.advance(timedelta(minutes=31))
+    assert await job.run_once() == 1
+    assert await job.run_once() == 0  # once, however often the job runs
+    # Closed from 20:00: the night is not working time, and nothing is posted in it.
+    clock.set(moscow(11, 24, 8, 0))
+    assert await job.run_once() == 0
+    clock.set(moscow(11, 24, 9, 1))  # 60 minutes of working time: the second reminder
+    assert await job.run_once() == 1
+    clock.advance(timedelta(hours=5))
+    assert await job.run_once() == 0  # never a third
+    assert woken == [True, True]
+    queued = [
+        pending.message
+        for pending in await repo.outbox.due_outbox(clock(), 10)
+        if pending.message.kind == "escalation"
+    ]
+    assert [(message.ref_id, message.text) for message in queued] == [
+        (request_id, f"№ {request_id}: reminder 1"),
+        (request_id, f"№ {request_id}: reminder 2"),
     ]
