@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, Executable, Row, inspect, text
+from sqlalchemy import Connection, Engine, Executable, Row, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -19,6 +19,7 @@ from storage.dialects import (
     POSTGRESQL,
     SQLITE,
     WRITE,
+    begin_sqlite_write,
     checkpoint_wal,
     prepare_sqlite,
     sqlite_inline_engine,
@@ -28,6 +29,8 @@ from storage.dialects import (
 from storage.schema import meta
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _VERSIONS = "alembic_version"
 
@@ -168,6 +171,37 @@ class Database:
                     raise
         async with self.transaction() as connection:
             await connection.execute(statement, parameters)
+
+    async def write(self, body: Callable[[Connection], T]) -> T:
+        """A write transaction whose statements follow each other without waiting for
+        anything else: `body` runs them on a synchronous `Connection` and returns a result.
+
+        On SQLite, when no transaction of this process is under way, it runs on the event
+        loop's thread (`BEGIN IMMEDIATE`, the statements, `COMMIT`) on the connection of
+        `write_one`: the outbox marks a card sent and a manager's press changes a status in
+        ~0.1 ms instead of ~1-2 ms of CPU in trips to aiosqlite's thread. If another writer
+        holds the database, it is rolled back and goes the usual way. Otherwise, and on
+        PostgreSQL, `body` runs in `transaction()` through SQLAlchemy's `run_sync`. `body` may
+        run twice (after a rollback): it must only read and write through `connection`.
+        """
+        if self._inline_engine is not None and not (
+            self._write_lock is not None and self._write_lock.locked()
+        ):
+            try:
+                with self._inline_engine.connect() as connection:
+                    begin_sqlite_write(connection)
+                    try:
+                        result = body(connection)
+                    except BaseException:
+                        connection.rollback()
+                        raise
+                    connection.commit()
+                    return result
+            except OperationalError as error:
+                if not sqlite_is_busy(error):
+                    raise
+        async with self.transaction() as connection:
+            return await connection.run_sync(body)
 
     async def lookup_one(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None

@@ -123,6 +123,12 @@ def sqlite_inline_engine(url: URL) -> Engine:
     return engine
 
 
+def begin_sqlite_write(connection: Connection) -> None:
+    """Start a write transaction on the inline connection (`Database.write`), taking the
+    write lock at once, as every other SQLite writer of clinic-bot does."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def sqlite_is_busy(error: OperationalError) -> bool:
     return isinstance(error.orig, sqlite3.OperationalError) and any(
         word in str(error.orig) for word in ("locked", "busy")

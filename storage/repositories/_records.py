@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Table, exists, select
+from sqlalchemy import Connection, Row, Table, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialects import upsert
@@ -96,22 +96,20 @@ def pending_of(row: Row[Any]) -> PendingMessage:
     )
 
 
-async def insert_outbox_row(
-    connection: AsyncConnection, message: OutboxMessage, now: datetime
-) -> None:
-    """A message to the manager chat, in the caller's transaction; the patient's display name
-    is remembered for forum topics."""
+def insert_outbox_row(connection: Connection, message: OutboxMessage, now: datetime) -> None:
+    """A message to the manager chat, in the caller's transaction (an async one calls it
+    through `run_sync`); the patient's display name is remembered for forum topics."""
     if message.patient_id is not None:
         remember = upsert(connection.dialect.name, patients).values(
             user_id=message.patient_id, display_name=message.patient_name
         )
-        await connection.execute(
+        connection.execute(
             remember.on_conflict_do_update(
                 index_elements=[patients.c.user_id],
                 set_={"display_name": remember.excluded.display_name},
             )
         )
-    await connection.execute(
+    connection.execute(
         outbox.insert().values(
             kind=message.kind,
             ref_id=message.ref_id,

@@ -133,12 +133,16 @@ class AppointmentRepository:
         return appointment
 
     async def get(self, appointment_id: int) -> Appointment | None:
-        async with self._database.read() as connection:
-            return await _appointment_where(connection, appointments.c.id == appointment_id)
+        row = await self._database.lookup_one(
+            select(appointments).where(appointments.c.id == appointment_id)
+        )
+        return appointment_of(row) if row is not None else None
 
     async def for_request(self, request_id: int) -> Appointment | None:
-        async with self._database.read() as connection:
-            return await _appointment_where(connection, appointments.c.request_id == request_id)
+        row = await self._database.lookup_one(
+            select(appointments).where(appointments.c.request_id == request_id)
+        )
+        return appointment_of(row) if row is not None else None
 
     async def between(self, start: datetime, end: datetime) -> list[DayAppointment]:
         """Appointments from `start` (inclusive) to `end`, earliest first: /today, /tomorrow."""
@@ -322,7 +326,7 @@ class AppointmentRepository:
         async with self._database.transaction() as connection:
             if not await _take(connection, message_id, VisitMessageStatus.QUEUED):
                 return False
-            await insert_outbox_row(connection, outbox_message, self._clock())
+            await connection.run_sync(insert_outbox_row, outbox_message, self._clock())
         return True
 
     async def drop(self, message_id: int) -> bool:

@@ -16,16 +16,15 @@ class AuditRepository:
         self._clock = clock
 
     async def add_audit(self, staff_id: int, staff_name: str, action: str, target: str) -> None:
-        async with self._database.transaction() as connection:
-            await connection.execute(
-                audit.insert().values(
-                    staff_id=staff_id,
-                    staff_name=staff_name,
-                    action=action,
-                    target=target,
-                    at=self._clock(),
-                )
+        await self._database.write_one(
+            audit.insert().values(
+                staff_id=staff_id,
+                staff_name=staff_name,
+                action=action,
+                target=target,
+                at=self._clock(),
             )
+        )
 
     async def latest_audit(self, limit: int) -> list[AuditEntry]:
         async with self._database.read() as connection:

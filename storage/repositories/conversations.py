@@ -17,8 +17,7 @@ class ConversationRepository:
         self._database = database
 
     async def _first(self, query: Select[tuple[object, ...]]) -> ManagerMessage | None:
-        async with self._database.read() as connection:
-            row = (await connection.execute(query.limit(1))).first()
+        row = await self._database.lookup_one(query.limit(1))
         return manager_message_of(row) if row is not None else None
 
     async def manager_message(self, chat_id: int, message_id: int) -> ManagerMessage | None:

@@ -101,7 +101,7 @@ class EscalationRepository:
                 )
                 applied = result.rowcount == 1
             if applied:
-                await insert_outbox_row(connection, message, now)
+                await connection.run_sync(insert_outbox_row, message, now)
             return applied
 
     async def reminders_of(self, request_id: int) -> int:

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
@@ -54,8 +53,8 @@ class DigestedRow:
     text: str
 
 
-async def _link(
-    connection: AsyncConnection,
+def _link(
+    connection: Connection,
     chat_id: int,
     message_id: int,
     patient_id: int,
@@ -74,7 +73,7 @@ async def _link(
         text=text,
         created_at=now,
     )
-    await connection.execute(
+    connection.execute(
         link.on_conflict_do_update(
             index_elements=[manager_messages.c.chat_id, manager_messages.c.message_id],
             set_={
@@ -112,7 +111,7 @@ class OutboxRepository:
     async def enqueue(self, message: OutboxMessage) -> None:
         """A message to the manager chat that belongs to no new row (a patient's relay)."""
         async with self._database.transaction() as connection:
-            await insert_outbox_row(connection, message, self._clock())
+            await connection.run_sync(insert_outbox_row, message, self._clock())
 
     async def due_outbox(self, now: datetime, limit: int) -> list[PendingMessage]:
         """Claim and return pending rows in the order they were written, up to the first not due.
@@ -141,8 +140,10 @@ class OutboxRepository:
         )
         if due is None:
             return []
-        async with self._database.transaction() as connection:
-            rows = await claim_outbox(connection, now, self._owner, limit, now + self._lease)
+        until = now + self._lease
+        rows = await self._database.write(
+            lambda connection: claim_outbox(connection, now, self._owner, limit, until)
+        )
         return [pending_of(row) for row in sorted(rows, key=lambda row: int(row.id))]
 
     async def next_outbox_attempt(self) -> datetime | None:
@@ -170,31 +171,30 @@ class OutboxRepository:
     async def mark_outbox_sent(self, outbox_id: int, message_id: int | None) -> None:
         """Mark delivered and remember the message, so replies to it reach the patient."""
         now = self._clock()
-        async with self._database.transaction() as connection:
-            row = (
-                await connection.execute(
-                    update(outbox)
-                    .where(outbox.c.id == outbox_id)
-                    .values(
-                        status="sent",
-                        message_id=message_id,
-                        sent_at=now,
-                        attempts=outbox.c.attempts + 1,
-                        last_error=None,
-                        lease_owner=None,
-                        lease_until=None,
-                    )
-                    .returning(
-                        outbox.c.chat_id,
-                        outbox.c.patient_id,
-                        outbox.c.kind,
-                        outbox.c.ref_id,
-                        outbox.c.text,
-                    )
+
+        def mark(connection: Connection) -> None:
+            row = connection.execute(
+                update(outbox)
+                .where(outbox.c.id == outbox_id)
+                .values(
+                    status="sent",
+                    message_id=message_id,
+                    sent_at=now,
+                    attempts=outbox.c.attempts + 1,
+                    last_error=None,
+                    lease_owner=None,
+                    lease_until=None,
+                )
+                .returning(
+                    outbox.c.chat_id,
+                    outbox.c.patient_id,
+                    outbox.c.kind,
+                    outbox.c.ref_id,
+                    outbox.c.text,
                 )
             ).first()
             if message_id is not None and row is not None and row.patient_id is not None:
-                await _link(
+                _link(
                     connection,
                     row.chat_id,
                     message_id,
@@ -204,15 +204,18 @@ class OutboxRepository:
                     row.text,
                     now,
                 )
-            await self._renew_claims(connection, now)
+            self._renew_claims(connection, now)
+
+        await self._database.write(mark)
 
     async def mark_outbox_digested(self, outbox_ids: Sequence[int], message_id: int) -> None:
         """Rows delivered as lines of one digest (`message_id`): sent, and linked to no
         patient, since the digest shows many; each opens its own card on demand
         (`digested_row`, `link_card`)."""
         now = self._clock()
-        async with self._database.transaction() as connection:
-            await connection.execute(
+
+        def mark(connection: Connection) -> None:
+            connection.execute(
                 update(outbox)
                 .where(outbox.c.id.in_(list(outbox_ids)))
                 .values(
@@ -225,7 +228,9 @@ class OutboxRepository:
                     lease_until=None,
                 )
             )
-            await self._renew_claims(connection, now)
+            self._renew_claims(connection, now)
+
+        await self._database.write(mark)
 
     async def digested_row(self, outbox_id: int) -> DigestedRow | None:
         """A delivered row: where it went and the card it holds (for a digest's button)."""
@@ -258,10 +263,12 @@ class OutboxRepository:
     ) -> None:
         """A card posted outside the outbox (opened from a digest) linked like any other:
         its buttons act on its request and replies to it reach the patient."""
-        async with self._database.transaction() as connection:
-            await _link(
-                connection, chat_id, message_id, patient_id, kind, ref_id, text, self._clock()
+        now = self._clock()
+        await self._database.write(
+            lambda connection: _link(
+                connection, chat_id, message_id, patient_id, kind, ref_id, text, now
             )
+        )
 
     async def digest_requests(self, request_ids: Sequence[int]) -> list[ConsultationRequest]:
         """The requests a digest lists, in the order asked."""
@@ -319,16 +326,15 @@ class OutboxRepository:
         processes together, as `reserve_send_slot` counts them), and in how many seconds
         the next taken one frees up (0 when none is taken)."""
         now = self._clock()
-        async with self._database.read() as connection:
-            taken, oldest = (
-                await connection.execute(
-                    select(func.count(), func.min(send_log.c.at)).where(
-                        send_log.c.chat_id == chat_id,
-                        send_log.c.at > now - timedelta(seconds=window_seconds),
-                        send_log.c.at <= now + SEND_LOG_CLOCK_TOLERANCE,
-                    )
-                )
-            ).one()
+        row = await self._database.lookup_one(
+            select(func.count(), func.min(send_log.c.at)).where(
+                send_log.c.chat_id == chat_id,
+                send_log.c.at > now - timedelta(seconds=window_seconds),
+                send_log.c.at <= now + SEND_LOG_CLOCK_TOLERANCE,
+            )
+        )
+        assert row is not None  # an aggregate without GROUP BY has one row
+        taken, oldest = row
         if not taken:
             return limit, 0.0
         frees_in = max((oldest - now).total_seconds() + window_seconds, 0.0)
@@ -342,8 +348,10 @@ class OutboxRepository:
         The row and this instance's claims behind it are given back, so every instance
         stops at the failed row until it is due again, and the order is kept.
         """
-        async with self._database.transaction() as connection:
-            await connection.execute(
+        now = self._clock()
+
+        def postpone(connection: Connection) -> None:
+            connection.execute(
                 update(outbox)
                 .where(outbox.c.id == outbox_id)
                 .values(
@@ -354,7 +362,7 @@ class OutboxRepository:
                     lease_until=None,
                 )
             )
-            await connection.execute(
+            connection.execute(
                 update(outbox)
                 .where(
                     outbox.c.lease_owner == self._owner,
@@ -363,11 +371,13 @@ class OutboxRepository:
                 )
                 .values(lease_owner=None, lease_until=None)
             )
-            await self._renew_claims(connection, self._clock())
+            self._renew_claims(connection, now)
 
-    async def _renew_claims(self, connection: AsyncConnection, now: datetime) -> None:
+        await self._database.write(postpone)
+
+    def _renew_claims(self, connection: Connection, now: datetime) -> None:
         """Progress proves this instance alive: its remaining claims get a fresh lease."""
-        await connection.execute(
+        connection.execute(
             update(outbox)
             .where(outbox.c.lease_owner == self._owner, outbox.c.status == "pending")
             .values(lease_until=now + self._lease)

@@ -214,7 +214,7 @@ class PatientRepository:
             )
             await connection.execute(fsm.delete().where(fsm.c.key.like(f"%:{user_id}:{user_id}:%")))
             for request_id in request_ids:
-                await insert_outbox_row(connection, notice(request_id), now)
+                await connection.run_sync(insert_outbox_row, notice(request_id), now)
         await self._database.clear_write_ahead_log()
         return Erasure(request_ids=request_ids, review_ids=review_ids, cards=cards)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
@@ -49,10 +49,11 @@ class RequestRepository:
         is: no second request, no second card, whichever instance got the Confirm first.
         """
         now = self._clock()
-        async with self._database.transaction() as connection:
+
+        def insert(connection: Connection) -> int:
             # ON CONFLICT DO NOTHING: a concurrent insert of the same form waits for the
             # first one's commit, then inserts nothing (and RETURNING gives no row).
-            inserted = await connection.scalar(
+            inserted = connection.scalar(
                 upsert(connection.dialect.name, requests)
                 .values(
                     user_id=request.user_id,
@@ -74,12 +75,12 @@ class RequestRepository:
                 .returning(requests.c.id)
             )
             if inserted is None:
-                existing = await connection.execute(
+                existing = connection.execute(
                     select(requests.c.id).where(requests.c.form_token == request.form_token)
                 )
                 return int(existing.scalar_one())
             request_id = int(inserted)
-            await connection.execute(
+            connection.execute(
                 upsert(connection.dialect.name, consents)
                 .values(
                     user_id=request.user_id,
@@ -88,14 +89,13 @@ class RequestRepository:
                 )
                 .on_conflict_do_nothing(index_elements=[consents.c.user_id, consents.c.version])
             )
-            await insert_outbox_row(connection, card(request_id), now)
-        return request_id
+            insert_outbox_row(connection, card(request_id), now)
+            return request_id
+
+        return await self._database.write(insert)
 
     async def get_request(self, request_id: int) -> ConsultationRequest | None:
-        async with self._database.read() as connection:
-            row = (
-                await connection.execute(select(requests).where(requests.c.id == request_id))
-            ).first()
+        row = await self._database.lookup_one(select(requests).where(requests.c.id == request_id))
         return request_of(row) if row is not None else None
 
     async def change_request_status(
@@ -111,50 +111,51 @@ class RequestRepository:
         Of two managers pressing at once, the first wins; the second learns who it was. The
         UPDATE locks the row, so a concurrent one waits and then finds the status changed.
         """
-        async with self._database.transaction() as connection:
-            changed = await connection.execute(
+        now = self._clock()
+
+        def compare_and_set(connection: Connection) -> StatusChange | None:
+            changed = connection.execute(
                 update(requests)
                 .where(requests.c.id == request_id, requests.c.status == expected.value)
                 .values(status=new.value)
             )
             applied = changed.rowcount > 0
             if applied:
-                await connection.execute(
+                connection.execute(
                     request_events.insert().values(
                         request_id=request_id,
                         status=new.value,
                         staff_id=staff_id,
                         staff_name=staff_name,
-                        at=self._clock(),
+                        at=now,
                     )
                 )
-            current = await connection.scalar(
+            current = connection.scalar(
                 select(requests.c.status).where(requests.c.id == request_id)
             )
             if current is None:
                 return None
-            last = (
-                await connection.execute(
-                    select(request_events)
-                    .where(request_events.c.request_id == request_id)
-                    .order_by(request_events.c.id.desc())
-                    .limit(1)
-                )
-            ).first()
-        return StatusChange(
-            applied=applied,
-            current=RequestStatus(current),
-            last_event=event_of(last) if last is not None else None,
-        )
-
-    async def request_events(self, request_id: int) -> list[RequestEvent]:
-        async with self._database.read() as connection:
-            rows = await connection.execute(
+            last = connection.execute(
                 select(request_events)
                 .where(request_events.c.request_id == request_id)
-                .order_by(request_events.c.id)
+                .order_by(request_events.c.id.desc())
+                .limit(1)
+            ).first()
+            return StatusChange(
+                applied=applied,
+                current=RequestStatus(current),
+                last_event=event_of(last) if last is not None else None,
             )
-            return [event_of(row) for row in rows]
+
+        return await self._database.write(compare_and_set)
+
+    async def request_events(self, request_id: int) -> list[RequestEvent]:
+        rows = await self._database.lookup(
+            select(request_events)
+            .where(request_events.c.request_id == request_id)
+            .order_by(request_events.c.id)
+        )
+        return [event_of(row) for row in rows]
 
     async def list_requests(
         self,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, func, select, update
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
@@ -23,11 +22,9 @@ class ReviewRepository:
         self._database = database
         self._clock = clock
 
-    async def _insert(
-        self, connection: AsyncConnection, review: NewReview, status: ReviewStatus
-    ) -> int:
+    def _insert(self, connection: Connection, review: NewReview, status: ReviewStatus) -> int:
         return int(
-            await connection.scalar(
+            connection.scalar(
                 reviews.insert()
                 .values(
                     user_id=review.user_id,
@@ -44,10 +41,14 @@ class ReviewRepository:
 
     async def create_review(self, review: NewReview, card: CardRenderer) -> int:
         """The review, pending moderation, and its card for the managers, all or nothing."""
-        async with self._database.transaction() as connection:
-            review_id = await self._insert(connection, review, ReviewStatus.PENDING)
-            await insert_outbox_row(connection, card(review_id), self._clock())
-        return review_id
+        now = self._clock()
+
+        def insert(connection: Connection) -> int:
+            review_id = self._insert(connection, review, ReviewStatus.PENDING)
+            insert_outbox_row(connection, card(review_id), now)
+            return review_id
+
+        return await self._database.write(insert)
 
     async def seed_reviews(self, reviews_to_seed: Sequence[NewReview]) -> bool:
         """Publish the clinic's own reviews on the first start only, never again.
@@ -65,7 +66,7 @@ class ReviewRepository:
             if marked is None:
                 return False
             for review in reviews_to_seed:
-                await self._insert(connection, review, ReviewStatus.PUBLISHED)
+                await connection.run_sync(self._insert, review, ReviewStatus.PUBLISHED)
         return True
 
     async def published_reviews(self, offset: int, limit: int) -> list[Review]:
