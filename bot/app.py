@@ -41,6 +41,7 @@ from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import CallbackAnswers, LocaleMiddleware, UpdatesInFlight
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
 from bot.pacing import SendPacingMiddleware
+from bot.polling_log import POLLING_LOGGER, OncePerOutage
 from bot.retry import KeepResponseTypes, RetryAfterMiddleware
 from bot.services.appointments import VisitRules
 from bot.services.common import ManagerChat
@@ -381,6 +382,8 @@ class Application:
             monitoring = await self._serve(
                 monitoring_app(self.storage, self.metrics), self.settings.metrics_port
             )
+        outages = OncePerOutage()
+        logging.getLogger(POLLING_LOGGER).addFilter(outages)
         try:
             await self.bot.delete_webhook(drop_pending_updates=False)
             await self.dispatcher.start_polling(
@@ -390,6 +393,7 @@ class Application:
                 close_bot_session=False,
             )
         finally:
+            logging.getLogger(POLLING_LOGGER).removeFilter(outages)
             if monitoring is not None:
                 await monitoring.cleanup()
 

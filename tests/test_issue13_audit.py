@@ -1,16 +1,20 @@
 """Issue 13 audit: the staff screens its first tests left out read the clinic's time too
-(review moderation on the card, /reviews, /outbox), never UTC."""
+(review moderation on the card, /reviews, /outbox), never UTC; long polling's failures are
+logged once per outage."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.preview.emulator import FakeTelegramServer
 from bot.services.clinic_time import format_moment
 from storage.models import NewRequest, OutboxMessage
-from tests.conftest import MANAGER_CHAT_ID, SettingsFactory
+from tests.conftest import MANAGER_CHAT_ID, RunningBot, SettingsFactory
 from tests.e2e import patient, say
 from tests.test_e2e_managers import _leave_review, button_data, managers, running, staff_member
 
@@ -79,3 +83,35 @@ async def test_review_moderation_reviews_list_and_outbox_read_clinic_time(
         assert f"ждёт с {format_moment(oldest, ZONE, 'ru')}" in overview["text"]
         assert format_moment(oldest, UTC_ZONE, "ru") not in overview["text"]
         telegram.responder = None
+
+
+# --------------------------------------------------------------------------- polling outages
+
+
+def _polling_lines(caplog: pytest.LogCaptureFixture, start: str) -> int:
+    return sum(
+        1
+        for record in caplog.records
+        if record.name == "aiogram.dispatcher" and str(record.msg).startswith(start)
+    )
+
+
+async def test_polling_failures_are_logged_once_per_outage(
+    clinic: RunningBot, telegram: FakeTelegramServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aiogram.dispatcher")
+    user = await patient(telegram, 2301, "Ира")
+    refused_so_far = 0
+    for outage, failures in enumerate((3, 2), start=1):
+        # The poll in progress brings the first /help; the next `failures` polls get a 502
+        # (retried with aiogram's backoff); then the second /help comes through.
+        telegram.fail("getUpdates", status=502, times=failures)
+        await say(telegram, user, "/help", "/book")
+        since = telegram.mark()
+        telegram.send_text(user, "/help")
+        await telegram.wait_for_message(user.id, "/book", since=since, timeout=30)
+        refused_so_far += failures
+        assert len([c for c in telegram.calls_of("getUpdates") if not c.ok]) == refused_so_far
+        assert _polling_lines(caplog, "Failed to fetch updates") == outage
+        assert _polling_lines(caplog, "Sleep for") == outage
+        assert _polling_lines(caplog, "Connection established") == outage
