@@ -744,6 +744,24 @@ async def test_forget_erases_a_patient_and_keeps_anonymous_rows(
     assert (again.request_ids, again.review_ids) == ([], [])
 
 
+async def test_a_returning_patient_is_offered_the_contact_of_the_latest_request(
+    repo: Storage,
+) -> None:
+    assert await repo.patients.latest_contact(10) is None
+    await repo.requests.create_request(_request("Анна"), _card("request", patient_id=10))
+    newer = replace(_request("Анна Петровна"), phone="+79167654321")
+    await repo.requests.create_request(newer, _card("request", patient_id=10))
+    await repo.requests.create_request(_request("Чужая", user_id=11), _card("request", 11))
+    assert await repo.patients.latest_contact(10) == ("Анна Петровна", "+79167654321")
+
+    def notice(request_id: int) -> OutboxMessage:
+        return OutboxMessage("erased", request_id, CHAT, None, f"#{request_id} erased")
+
+    await repo.patients.forget(10, notice)
+    assert await repo.patients.latest_contact(10) is None  # erased: nothing to offer
+    assert await repo.patients.latest_contact(11) == ("Чужая", "+79161234567")
+
+
 async def test_retention_erases_old_closed_requests(repo: Storage, clock: Clock) -> None:
     clock.now = NOW - timedelta(days=400)
     old_closed = await repo.requests.create_request(_request("a"), _card("request", patient_id=10))

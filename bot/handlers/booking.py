@@ -56,7 +56,7 @@ from bot.services.forms import (
 )
 from bot.services.out_of_hours import closed_at, closed_notice
 from bot.services.phone import PhoneProblem, normalize_phone, phone_problem
-from bot.services.requests import latest_contact, new_form_token, submit_request
+from bot.services.requests import new_form_token, submit_request
 from bot.settings import Settings
 from bot.states import BookingForm
 from storage.models import NewRequest, RequestStatus
@@ -181,7 +181,7 @@ async def _offer_saved_details(
     """A returning patient is offered the name and phone of their latest request."""
     if patient_repo is None or message.chat.type != "private":
         return False
-    saved = latest_contact(await patient_repo.personal_data(message.chat.id))
+    saved = await patient_repo.latest_contact(message.chat.id)
     if saved is None:
         return False
     name, phone = saved

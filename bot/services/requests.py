@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.services.common import Card, ManagerChat, StaffMember, Wake
-from storage.models import NewRequest, OutboxMessage, PersonalData, RequestStatus, StatusChange
+from storage.models import NewRequest, OutboxMessage, RequestStatus, StatusChange
 from storage.repositories import AuditRepository, RequestRepository
 
 logger = logging.getLogger(__name__)
@@ -94,12 +94,3 @@ async def change_status(
             staff.id, staff.name, f"status:{change.current.value}", f"request {request_id}"
         )
     return change
-
-
-def latest_contact(data: PersonalData) -> tuple[str, str] | None:
-    """The name and phone of a patient's latest request, to offer them again; erased
-    requests (empty names) offer nothing."""
-    for request in reversed(data.requests):
-        if request.name and request.phone:
-            return request.name, request.phone
-    return None

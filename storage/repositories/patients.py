@@ -67,28 +67,42 @@ class PatientRepository:
 
     async def set_user_locale(self, user_id: int, locale: str) -> None:
         now = self._clock()
-        async with self._database.transaction() as connection:
-            statement = upsert(connection.dialect.name, users).values(
-                id=user_id, locale=locale, created_at=now, updated_at=now
+        statement = upsert(self._database.dialect, users).values(
+            id=user_id, locale=locale, created_at=now, updated_at=now
+        )
+        await self._database.write_one(
+            statement.on_conflict_do_update(
+                index_elements=[users.c.id],
+                set_={
+                    "locale": statement.excluded.locale,
+                    "updated_at": statement.excluded.updated_at,
+                },
             )
-            await connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[users.c.id],
-                    set_={
-                        "locale": statement.excluded.locale,
-                        "updated_at": statement.excluded.updated_at,
-                    },
-                )
-            )
+        )
 
     async def consent_of(self, user_id: int, version: str) -> datetime | None:
-        async with self._database.read() as connection:
-            at: datetime | None = await connection.scalar(
-                select(consents.c.at).where(
-                    consents.c.user_id == user_id, consents.c.version == version
-                )
+        row = await self._database.lookup_one(
+            select(consents.c.at).where(
+                consents.c.user_id == user_id, consents.c.version == version
             )
-        return at
+        )
+        return row.at if row is not None else None
+
+    async def latest_contact(self, user_id: int) -> tuple[str, str] | None:
+        """The name and phone of the patient's latest request that still has them (erased
+        ones have none), to offer them again at the next booking."""
+        row = await self._database.lookup_one(
+            select(requests.c.name, requests.c.phone)
+            .where(
+                requests.c.user_id == user_id,
+                requests.c.erased_at.is_(None),
+                requests.c.name != "",
+                requests.c.phone != "",
+            )
+            .order_by(requests.c.id.desc())
+            .limit(1)
+        )
+        return (row.name, row.phone) if row is not None else None
 
     # --- forum topics and bans -------------------------------------------------------------
 
