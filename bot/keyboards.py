@@ -238,11 +238,13 @@ def consent(t: Translator) -> InlineKeyboardMarkup:
     )
 
 
-@_reused
-def booking_confirm(t: Translator) -> InlineKeyboardMarkup:
+def booking_confirm(t: Translator, form_token: str) -> InlineKeyboardMarkup:
+    """The summary's buttons; Confirm names its form, so that a press the form no longer
+    waits for (pressed twice, or on another instance) finds the request it made."""
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=t("book-confirm-button"), callback_data=BookingCallback(action=BookingAction.CONFIRM)
+        text=t("book-confirm-button"),
+        callback_data=BookingCallback(action=BookingAction.CONFIRM, value=form_token),
     )
     builder.button(
         text=t("book-edit-button"), callback_data=BookingCallback(action=BookingAction.EDIT)

@@ -82,3 +82,38 @@ async def test_confirm_pressed_on_two_instances_makes_one_request(
     await telegram.wait_for_message(MANAGER_CHAT_ID, f"№ {request.id}")
     await telegram.wait_idle()
     assert len(manager_cards(telegram, MANAGER_CHAT_ID)) == 1
+
+
+async def test_a_confirm_pressed_again_after_the_form_ended_gives_the_same_number(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    """The second press reaches an instance after the first one has stored the request and
+    ended the form: the patient is told the number of the request the form made (on the
+    button), not asked to start over, and no second request or card is made."""
+    user = await _fill_booking(telegram, 4200)
+    await clinic.stop()
+    instances = [await Application.create(clinic.settings, timing=FAST_OUTBOX) for _ in range(2)]
+    try:
+        presses = [_confirm_press(telegram, user) for _ in instances]
+        since = telegram.mark()
+        for app, update in zip(instances, presses, strict=True):
+            await app.dispatcher.feed_update(
+                app.bot, Update.model_validate(update, context={"bot": app.bot})
+            )
+        storage = instances[0].storage
+        (request,) = await storage.requests.list_requests(None)
+        calls = telegram.calls[since:]
+        answers = [
+            call.params["text"]
+            for call in calls
+            if call.method == "sendMessage" and call.params.get("chat_id") == user.id
+        ]
+        notices = [
+            call.params.get("text", "") for call in calls if call.method == "answerCallbackQuery"
+        ]
+        assert len(answers) == 1 and f"№ {request.id}" in answers[0], answers
+        assert any(f"Заявка № {request.id} уже принята" in notice for notice in notices), notices
+        assert await storage.outbox.pending_outbox_count() == 1
+    finally:
+        for app in instances:
+            await app.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -160,14 +160,15 @@ async def _show_summary(
 
     A text that cannot be rendered must never leave the form in a state whose buttons are gone.
     """
-    draft = _draft(await state.get_data())
+    data = await state.get_data()
+    draft = _draft(data)
     if draft is None:
         # Only a form damaged from outside gets here; starting over is the honest answer.
         await state.clear()
         await message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
         return
     text = views.booking_summary(t, content.for_locale(t.locale), draft)
-    markup = keyboards.booking_confirm(t)
+    markup = keyboards.booking_confirm(t, _form_token(data))
     if before_showing is not None:
         await before_showing()
     await state.set_state(BookingForm.confirm)
@@ -258,6 +259,11 @@ async def _start(
     local = content.for_locale(t.locale)
     await message.answer(t("book-service-chosen", service=views.service_name(t, local, service)))
     await _next_step(message, state, content, t, BookingForm.name, patient_repo)
+
+
+def _form_token(data: Mapping[str, Any]) -> str:
+    token = data.get("form_token")
+    return token if isinstance(token, str) else ""
 
 
 def _problem_text(t: Translator, problem: TextProblem, limit: int) -> str:
@@ -541,6 +547,8 @@ async def consent_typed(
 
 async def confirm(
     callback: CallbackQuery,
+    callback_data: BookingCallback,
+    callback_answer: CallbackAnswer,
     state: FSMContext,
     content: Content,
     request_repo: RequestRepository,
@@ -552,17 +560,19 @@ async def confirm(
 ) -> None:
     if not isinstance(callback.message, Message):
         return
+    data = await state.get_data()
     if await state.get_state() == BookingForm.edit:
         # Nothing changed: the same summary gets its buttons back.
         await state.set_state(BookingForm.confirm)
         await state.update_data(editing=False)
-        await callback.message.edit_reply_markup(reply_markup=keyboards.booking_confirm(t))
+        await callback.message.edit_reply_markup(
+            reply_markup=keyboards.booking_confirm(t, _form_token(data))
+        )
         return
-    data = await state.get_data()
     draft = _draft(data)
     if draft is None or "consent_version" not in data:
-        await state.clear()
-        await callback.message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
+        # The form may have just been confirmed by the same press handled elsewhere.
+        await confirmed_before(callback, callback_data, callback_answer, state, request_repo, t)
         return
     clinic_content = content.for_locale(settings.default_locale)
     patient = _patient(callback.from_user)
@@ -613,6 +623,31 @@ async def confirm(
         key, arguments = closed_notice(closed, clock(), t.locale)
         done += "\n\n" + t(key, reply="call", **arguments)
     await callback.message.answer(done, reply_markup=keyboards.main_menu(t))
+
+
+async def confirmed_before(
+    callback: CallbackQuery,
+    callback_data: BookingCallback,
+    callback_answer: CallbackAnswer,
+    state: FSMContext,
+    request_repo: RequestRepository,
+    t: Translator,
+) -> None:
+    """Confirm pressed on a summary whose form is over: pressed twice, or the first press
+    handled by another instance. The patient is reminded of the request the form made (a
+    notice on the button: its confirmation is already in the chat); a form that made none
+    (cancelled, expired) is started over."""
+    request_id = (
+        await request_repo.request_of_form(callback_data.value) if callback_data.value else None
+    )
+    if request_id is not None:
+        callback_answer.text = t("book-already-done", number=str(request_id))
+        await remove_buttons(callback)
+        return
+    if await state.get_state() is not None:
+        await state.clear()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
 
 
 async def _retire_summary(callback: CallbackQuery) -> None:
@@ -667,7 +702,7 @@ async def summary_expected(message: Message, state: FSMContext, t: Translator) -
     markup = (
         keyboards.booking_fields(t)
         if await state.get_state() == BookingForm.edit
-        else keyboards.booking_confirm(t)
+        else keyboards.booking_confirm(t, _form_token(await state.get_data()))
     )
     await message.answer(t("form-use-buttons"), reply_markup=markup)
 
@@ -715,6 +750,7 @@ def build_router() -> Router:
 
     summary = StateFilter(BookingForm.confirm, BookingForm.edit)
     button(confirm, summary, _action(BookingAction.CONFIRM))
+    button(confirmed_before, _action(BookingAction.CONFIRM))
     button(edit, BookingForm.confirm, _action(BookingAction.EDIT))
     button(edit_field, BookingForm.edit, _action(BookingAction.FIELD))
     message(summary_expected, summary, NOT_A_COMMAND)

@@ -152,6 +152,7 @@ book-restart = The form was interrupted. Please start again with "📝 Book a co
 book-done =
     ✅ Thank you! Your request <b>No. { $number }</b> has been received.
     A clinic manager will call you at the time you chose.
+book-already-done = Request No. { $number } has already been received. A clinic manager will call you at the time you chose.
 
 ## Reviews
 review-ask-rating = How would you rate the clinic? Choose from 1 to 5 stars.

@@ -94,6 +94,13 @@ class RequestRepository:
 
         return await self._database.write(insert)
 
+    async def request_of_form(self, form_token: str) -> int | None:
+        """The request a booking form made, if it made one (`form_token` is unique)."""
+        row = await self._database.lookup_one(
+            select(requests.c.id).where(requests.c.form_token == form_token)
+        )
+        return int(row.id) if row is not None else None
+
     async def get_request(self, request_id: int) -> ConsultationRequest | None:
         row = await self._database.lookup_one(select(requests).where(requests.c.id == request_id))
         return request_of(row) if row is not None else None
