@@ -6,15 +6,18 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from bot.content import ContentError
 from bot.i18n import TranslationError
-from bot.settings import EXPECTATIONS, Settings, describe_errors
-from bot.startup import EXIT_CONFIG, StartupError
+from bot.settings import EXPECTATIONS, DatabaseSettings, Settings, describe_errors
+from bot.startup import EXIT_CONFIG, StartupError, migrate_database
+
+SettingsT = TypeVar("SettingsT", bound=DatabaseSettings)
 
 DESCRIPTION = """\
 The clinic's Telegram bot. Settings come from environment variables or a .env file in the
@@ -25,7 +28,8 @@ commands:
   run [--drop-webhook]   start the bot (the default): long polling, or webhook mode when
                          WEBHOOK_URL is set; --drop-webhook only removes a webhook and exits
   preview [options]      try the bot without Telegram on a local page (preview --help)
-  db upgrade             create or migrate the database at DATABASE_URL, then exit
+  db upgrade             create or migrate the database at DATABASE_URL, then exit; it
+                         reads no other setting (no BOT_TOKEN or MANAGER_CHAT_ID needed)
 """
 
 EXIT_STATUSES = """\
@@ -72,12 +76,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return preview(argv[1:])
     arguments = parse_args(argv)
+    if arguments.command == "db":
+        # Migrating needs only DATABASE_URL: a deployment runs it before the bot has a token.
+        database = _load_settings(DatabaseSettings)
+        if database is None:
+            return EXIT_CONFIG
+        return _serve(lambda: _upgrade(database.database_url))
+    settings = _load_settings(Settings)
+    if settings is None:
+        return EXIT_CONFIG
+
+    def start() -> Coroutine[Any, Any, None]:
+        from bot.app import run  # imported late: a bad setting needs none of aiogram
+
+        return run(settings, drop_webhook=arguments.drop_webhook)
+
+    return _serve(start)
+
+
+def _load_settings(kind: type[SettingsT]) -> SettingsT | None:
+    """The settings from the environment and .env, or None after one line per bad one."""
     try:
-        settings = Settings()
+        return kind()
     except ValidationError as error:
         for line in describe_errors(error):
             print(line, file=sys.stderr)
-        return EXIT_CONFIG
+        return None
+
+
+async def _upgrade(database_url: str) -> None:
+    revision = await migrate_database(database_url)
+    print(f"Database is at revision {revision}")
+
+
+def _serve(work: Callable[[], Coroutine[Any, Any, None]]) -> int:
+    """Run `work` to its end; what stops it early is one line and its exit status."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -86,15 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
         with asyncio.Runner(loop_factory=_fast_event_loop()) as runner:
-            if arguments.command == "db":
-                from storage import upgrade_database
-
-                revision = runner.run(upgrade_database(settings.database_url))
-                print(f"Database is at revision {revision}")
-            else:
-                from bot.app import run  # imported late: a bad setting needs none of aiogram
-
-                runner.run(run(settings, drop_webhook=arguments.drop_webhook))
+            runner.run(work())
     except (ContentError, TranslationError) as error:
         print(f"Content error: {error}", file=sys.stderr)
         return EXIT_CONFIG

@@ -57,18 +57,37 @@ EXPECTATIONS: dict[str, str] = {
 }
 
 
-class Settings(BaseSettings):
-    """All settings of the bot; built once in `main()`, never at import time."""
+class DatabaseSettings(BaseSettings):
+    """Where the data lives: all that `clinic-bot db upgrade` needs, and part of `Settings`."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
     )
 
+    database_url: str = "sqlite:///data/clinic.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value.startswith("sqlite:///") and value != "sqlite:///":
+            return value
+        if value.startswith(("postgresql://", "postgres://")):
+            return value
+        raise ValueError("unsupported database url")
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The database file, relative paths resolved against the working directory."""
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+class Settings(DatabaseSettings):
+    """All settings of the bot; built once in `main()`, never at import time."""
+
     bot_token: SecretStr
     manager_chat_id: int
     manager_thread_id: int | None = None
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
-    database_url: str = "sqlite:///data/clinic.db"
     telegram_api_url: str = "https://api.telegram.org"
     default_locale: Literal["ru", "en"] = "ru"
     staff_from_manager_chat: bool = True
@@ -138,15 +157,6 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return (value,)
         return value
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        if value.startswith("sqlite:///") and value != "sqlite:///":
-            return value
-        if value.startswith(("postgresql://", "postgres://")):
-            return value
-        raise ValueError("unsupported database url")
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -234,11 +244,6 @@ class Settings(BaseSettings):
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("webhook_secret: required with WEBHOOK_URL")
         return self
-
-    @property
-    def sqlite_path(self) -> Path:
-        """The database file, relative paths resolved against the working directory."""
-        return Path(self.database_url.removeprefix("sqlite:///"))
 
     @property
     def clinic_zone(self) -> ZoneInfo:

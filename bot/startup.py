@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from bot.clock import Clock, utc_now
-from storage import DatabaseTooNewError, LegacyDatabaseError, Storage, open_storage
+from storage import (
+    DatabaseTooNewError,
+    LegacyDatabaseError,
+    Storage,
+    open_storage,
+    upgrade_database,
+)
 
 EXIT_CONFIG = 2
 """A setting or a content file is wrong."""
@@ -46,14 +55,8 @@ async def check_telegram(bot: Bot, api_url: str) -> None:
 
 async def open_database(database_url: str, *, clock: Clock = utc_now) -> Storage:
     """The storage, migrated and writable, or a StartupError naming the database's problem."""
-    try:
+    with _unusable_database(database_url):
         storage = await open_storage(database_url, clock=clock)
-    except (ValueError, LegacyDatabaseError, DatabaseTooNewError) as error:
-        raise StartupError(f"{_shown(database_url)}: {error}", EXIT_DATABASE) from error
-    except (DBAPIError, OSError) as error:
-        raise StartupError(
-            f"cannot open the database {_shown(database_url)}: {_problem(error)}", EXIT_DATABASE
-        ) from error
     try:
         await storage.database.check_writable()
     except (DBAPIError, OSError) as error:
@@ -63,6 +66,26 @@ async def open_database(database_url: str, *, clock: Clock = utc_now) -> Storage
             EXIT_DATABASE,
         ) from error
     return storage
+
+
+async def migrate_database(database_url: str) -> str:
+    """`clinic-bot db upgrade`: the revision the database is at after migrating it, or a
+    StartupError with the same line and exit status as at start."""
+    with _unusable_database(database_url):
+        return await upgrade_database(database_url)
+
+
+@contextmanager
+def _unusable_database(database_url: str) -> Iterator[None]:
+    """A database that cannot be opened or migrated as one line and EXIT_DATABASE."""
+    try:
+        yield
+    except (ValueError, LegacyDatabaseError, DatabaseTooNewError) as error:
+        raise StartupError(f"{_shown(database_url)}: {error}", EXIT_DATABASE) from error
+    except (DBAPIError, OSError) as error:
+        raise StartupError(
+            f"cannot open the database {_shown(database_url)}: {_problem(error)}", EXIT_DATABASE
+        ) from error
 
 
 def _shown(database_url: str) -> str:

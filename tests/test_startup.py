@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,11 @@ from tests.servers import free_port
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def _clinic_bot(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+async def _clinic_bot(
+    tmp_path: Path, *args: str, unset: Collection[str] = (), **env: str
+) -> tuple[int, str, str]:
+    """`clinic-bot *args` in `tmp_path` with working settings, `env` over them and the
+    variables in `unset` absent."""
     clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "MANAGER_CHAT_ID"}}
     clean.update(
         {
@@ -28,6 +33,8 @@ async def _clinic_bot(tmp_path: Path, *args: str, **env: str) -> tuple[int, str,
         }
     )
     clean.update(env)
+    for name in unset:
+        clean.pop(name, None)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -100,6 +107,59 @@ async def test_version(tmp_path: Path) -> None:
     status, stdout, _ = await _clinic_bot(tmp_path, "--version")
     assert status == 0
     assert stdout.startswith("clinic-bot ")
+
+
+def _revision(path: Path) -> str | None:
+    with sqlite3.connect(path) as connection:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    return None if row is None else str(row[0])
+
+
+@pytest.mark.parametrize("default_url", [False, True], ids=["DATABASE_URL", "default"])
+async def test_db_upgrade_needs_only_the_database_url(tmp_path: Path, default_url: bool) -> None:
+    from storage.migrate import head_revision
+
+    unset = ["BOT_TOKEN", "MANAGER_CHAT_ID"]
+    env: dict[str, str] = {}
+    if default_url:  # the default: data/clinic.db under the working directory
+        path = tmp_path / "data" / "clinic.db"
+        unset.append("DATABASE_URL")
+    else:
+        path = tmp_path / "migrated.db"
+        env["DATABASE_URL"] = f"sqlite:///{path}"
+    status, stdout, stderr = await _clinic_bot(tmp_path, "db", "upgrade", unset=unset, **env)
+    assert status == 0, stderr
+    assert stdout == f"Database is at revision {head_revision()}\n"
+    assert _revision(path) == head_revision()
+
+
+async def test_db_upgrade_of_a_file_that_is_not_a_database_is_one_line_and_exit_5(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "broken.db"
+    broken.write_bytes(b"just some notes, not a database\n" * 40)
+    status, stdout, stderr = await _clinic_bot(
+        tmp_path,
+        "db",
+        "upgrade",
+        unset=("BOT_TOKEN", "MANAGER_CHAT_ID"),
+        DATABASE_URL=f"sqlite:///{broken}",
+    )
+    assert status == 5, stderr
+    assert "Traceback" not in stderr
+    assert stdout == ""
+    assert _problem_lines(stderr) == [f"cannot open the database {broken}: file is not a database"]
+
+
+async def test_db_upgrade_names_a_bad_database_url_and_exits_2(tmp_path: Path) -> None:
+    status, _, stderr = await _clinic_bot(
+        tmp_path, "db", "upgrade", unset=("BOT_TOKEN", "MANAGER_CHAT_ID"), DATABASE_URL="mysql://x"
+    )
+    assert status == 2
+    assert _problem_lines(stderr) == [
+        "Configuration error: DATABASE_URL is invalid; expected sqlite:///path/to/file.db "
+        "or postgresql://user:password@host/db."
+    ]
 
 
 @pytest.mark.parametrize(
