@@ -20,13 +20,16 @@ _WHITESPACE = re.compile(r"\s+")
 _BIDI_CONTROLS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Letters by Unicode's rules that show nothing: Hangul fillers and the blank Braille pattern.
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# Marks Unicode lists as default-ignorable (shown as nothing): the combining grapheme joiner,
+# Khmer inherent vowels, Mongolian and other variation selectors.
+_IGNORABLE_MARKS = re.compile("[\u034f\u17b4\u17b5\u180b-\u180f\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 
 
 def _visible(text: str) -> str:
     """What a reader would see of `text`: no spaces, control or format characters, blanks."""
     return "".join(
         ch
-        for ch in text
+        for ch in _IGNORABLE_MARKS.sub("", text)
         if not ch.isspace()
         and ch not in _BLANK_LETTERS
         and unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cn")
@@ -60,7 +63,8 @@ class TextRule:
             return TextProblem.NO_LETTERS
         if not any(ch.isalnum() for ch in visible):
             return TextProblem.NO_LETTERS
-        if len(text) < self.min_length:
+        # Counted on what shows: "Я" and a zero-width space is one letter, not two.
+        if len(visible) < self.min_length:
             return TextProblem.TOO_SHORT
         return text
 
