@@ -39,7 +39,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -240,6 +240,9 @@ class BotUnderTest:
     dispatcher: Dispatcher
     storage_seconds: Callable[[], float] | None
     close: Callable[[], Awaitable[None]]
+    # What the bot's own session does to every Bot API call (aiogram's request middlewares),
+    # carried over to the canned session.
+    session_middlewares: Sequence[Any] = ()
 
 
 async def clinic_bot(stages: Stages) -> BotUnderTest:
@@ -258,10 +261,19 @@ async def clinic_bot(stages: Stages) -> BotUnderTest:
     application = await Application.create(Settings())
     await application.bot.session.close()  # its own transport is not used
     measured = uses_sqlalchemy and "sqlalchemy" in sys.modules and _storage_on_sqlalchemy()
+    # The session's middlewares but the pacing: its waits are Telegram's limits (30 posts a
+    # second would hold every batch back), measured by bench.open_loop, not CPU per update.
+    # By name: an earlier release (--before) has no bot.pacing to import.
+    kept = [
+        middleware
+        for middleware in application.bot.session.middleware
+        if type(middleware).__name__ != "SendPacingMiddleware"
+    ]
     return BotUnderTest(
         application.dispatcher,
         (lambda: stages.sql) if measured else None,
         application.close,
+        kept,
     )
 
 
@@ -460,9 +472,12 @@ async def serve(args: argparse.Namespace, protocol: TextIO) -> None:
     dispatcher = under_test.dispatcher
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.middleware(HandlerTimer(stages))
+    session = CannedSession(stages, telegram)
+    for middleware in under_test.session_middlewares:
+        session.middleware(middleware)
     bot = Bot(
         token=os.environ["BOT_TOKEN"],
-        session=CannedSession(stages, telegram),
+        session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
     steps = [Step(**step) for step in json.loads(args.steps.read_text())]

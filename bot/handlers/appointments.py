@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -30,7 +30,7 @@ from bot import keyboards
 from bot.callbacks import AppointmentAction, AppointmentCallback
 from bot.clock import Clock
 from bot.content import Content
-from bot.filters import InManagerChat
+from bot.filters import HAS_TEXT, InManagerChat
 from bot.handlers.screens import NOT_A_COMMAND
 from bot.handlers.staff_tools import IsStaff
 from bot.handlers.visits import (
@@ -682,7 +682,9 @@ def build_router() -> Router:
     button(branch_chosen, AppointmentCallback.filter(F.action == AppointmentAction.BRANCH))
     button(no_doctor, AppointmentCallback.filter(F.action == AppointmentAction.NO_DOCTOR))
     button(cancel_dialog, AppointmentCallback.filter(F.action == AppointmentAction.CANCEL))
-    dialog.message.register(time_typed, AppointmentForm.time, NOT_A_COMMAND, F.text)
-    dialog.message.register(doctor_typed, AppointmentForm.doctor, NOT_A_COMMAND, F.text)
+    dialog.message.register(time_typed, StateFilter(AppointmentForm.time), NOT_A_COMMAND, HAS_TEXT)
+    dialog.message.register(
+        doctor_typed, StateFilter(AppointmentForm.doctor), NOT_A_COMMAND, HAS_TEXT
+    )
     router.include_router(dialog)
     return router

@@ -230,16 +230,22 @@ def build_router() -> Router:
     message(review, Command("review"))
     message(review, MenuButton("menu-review"))
     button(review_button, NavCallback.filter(F.screen == Screen.REVIEW))
-    button(rated, ReviewForm.rating, ReviewCallback.filter(F.action == ReviewAction.RATE))
-    message(rating_expected, ReviewForm.rating, NOT_A_COMMAND)
-    message(text_entered, ReviewForm.text, TEXT_NOT_A_COMMAND)
-    button(text_skipped, ReviewForm.text, ReviewCallback.filter(F.action == ReviewAction.SKIP))
-    message(text_expected, ReviewForm.text, NOT_A_COMMAND)
+    button(
+        rated, StateFilter(ReviewForm.rating), ReviewCallback.filter(F.action == ReviewAction.RATE)
+    )
+    message(rating_expected, StateFilter(ReviewForm.rating), NOT_A_COMMAND)
+    message(text_entered, StateFilter(ReviewForm.text), TEXT_NOT_A_COMMAND)
+    button(
+        text_skipped,
+        StateFilter(ReviewForm.text),
+        ReviewCallback.filter(F.action == ReviewAction.SKIP),
+    )
+    message(text_expected, StateFilter(ReviewForm.text), NOT_A_COMMAND)
     button(
         signed,
-        ReviewForm.signature,
+        StateFilter(ReviewForm.signature),
         ReviewCallback.filter(F.action.in_({ReviewAction.SIGN, ReviewAction.ANONYMOUS})),
     )
-    message(signature_expected, ReviewForm.signature, NOT_A_COMMAND)
+    message(signature_expected, StateFilter(ReviewForm.signature), NOT_A_COMMAND)
     button(cancel, StateFilter(ReviewForm), ReviewCallback.filter(F.action == ReviewAction.CANCEL))
     return router

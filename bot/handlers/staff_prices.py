@@ -23,6 +23,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from bot import views
 from bot.content import Branch, Content
 from bot.content_store import ContentStore, TextsLoader, reload_texts
+from bot.filters import TEXT_NOT_A_COMMAND, Magic
 from bot.handlers.screens import remove_buttons, show
 from bot.handlers.staff_tools import IsStaff, parse_id
 from bot.i18n import Translations, Translator
@@ -509,9 +510,7 @@ def build_input_router() -> Router:
     router = Router(name=f"{__name__}.input")
     router.message.filter(StateFilter(EditForm.value, EditForm.confirm), IsStaff())
     router.message.register(edit_cancel, Command("cancel"))
-    router.message.register(
-        edit_value, StateFilter(EditForm.value), F.text, ~F.text.startswith("/")
-    )
+    router.message.register(edit_value, StateFilter(EditForm.value), TEXT_NOT_A_COMMAND)
     return router
 
 
@@ -519,8 +518,10 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(Command(*EDIT_COMMANDS), IsStaff())
     router.callback_query.filter(
-        F.data.startswith(
-            (f"{EditTargetCallback.__prefix__}:", f"{EditConfirmCallback.__prefix__}:")
+        Magic(
+            F.data.startswith(
+                (f"{EditTargetCallback.__prefix__}:", f"{EditConfirmCallback.__prefix__}:")
+            )
         ),
         IsStaff(),
     )

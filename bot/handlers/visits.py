@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -22,6 +23,7 @@ from bot import keyboards, staff_views
 from bot.callbacks import VisitAction, VisitCallback
 from bot.content import Content
 from bot.content_store import ContentStore
+from bot.filters import HAS_TEXT
 from bot.handlers.screens import NOT_A_COMMAND, remove_buttons, show
 from bot.i18n import Translator
 from bot.outbox import OutboxSender
@@ -722,10 +724,10 @@ def build_router() -> Router:
     button(cancel_confirmed, VisitCallback.filter(F.action == VisitAction.CANCEL_YES))
     button(cancel_kept, VisitCallback.filter(F.action == VisitAction.CANCEL_NO))
     button(rated, VisitCallback.filter(F.action.in_({VisitAction.RATE, VisitAction.MISSED})))
-    message(move_wish_entered, VisitForm.move, NOT_A_COMMAND, F.text)
-    message(feedback_entered, VisitForm.feedback, NOT_A_COMMAND, F.text)
-    message(text_expected, VisitForm.move, NOT_A_COMMAND)
-    message(text_expected, VisitForm.feedback, NOT_A_COMMAND)
+    message(move_wish_entered, StateFilter(VisitForm.move), NOT_A_COMMAND, HAS_TEXT)
+    message(feedback_entered, StateFilter(VisitForm.feedback), NOT_A_COMMAND, HAS_TEXT)
+    message(text_expected, StateFilter(VisitForm.move), NOT_A_COMMAND)
+    message(text_expected, StateFilter(VisitForm.feedback), NOT_A_COMMAND)
     return router
 
 
