@@ -11,16 +11,21 @@ bot processes together and across a restart. The overall limit is kept in the pr
 is met many times a second, and a database write per message to a patient would cost more
 than the message (with several instances, each keeps 30 a second of its own). The windows
 are counted a little longer than Telegram's, so that the clocks of the bot, the database
-and Telegram may differ a little and a request may travel a little without Telegram ever
-having to refuse one.
+and Telegram may differ a little without Telegram ever having to refuse one.
+
+A post counts towards the overall limit from the moment it takes its slot until a window
+after Telegram answered it: Telegram counts it when the request arrives, which, on a busy
+process or a slow network, may be well after the slot was taken; counted from the slot,
+posts that left late arrived together with the next second's and drew 429s.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -145,7 +150,10 @@ class SendPacingMiddleware(BaseRequestMiddleware):
         self._pace = pace or SendPace()
         self._sleep = sleep
         self._monotonic = monotonic
-        self._overall: deque[float] = deque()  # when this process's latest posts went out
+        # When Telegram answered this process's latest posts (oldest first), and how many
+        # posts are on their way: both take a slot of the overall limit.
+        self._overall: deque[float] = deque()
+        self._in_flight = 0
         # Posts to patients queue for the overall limit in arrival order (asyncio.Lock is
         # first come, first served): without a line, whoever happened to wake first took a
         # freed slot, and a waiter could lose again and again under load.
@@ -159,11 +167,23 @@ class SendPacingMiddleware(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         posts = messages_posted(method)
         into_manager_chat = getattr(method, "chat_id", None) == self._manager_chat_id
-        for _ in range(posts):
-            await self.wait_for_slot(into_manager_chat=into_manager_chat)
-        return await make_request(bot, method)
+        async with contextlib.AsyncExitStack() as slots:
+            for _ in range(posts):
+                await slots.enter_async_context(self.slot(into_manager_chat=into_manager_chat))
+            return await make_request(bot, method)
 
-    async def wait_for_slot(self, *, into_manager_chat: bool) -> None:
+    @contextlib.asynccontextmanager
+    async def slot(self, *, into_manager_chat: bool) -> AsyncIterator[None]:
+        """A slot for one message, held while it is posted: it frees up a window after
+        Telegram answered."""
+        await self._wait_for_slot(into_manager_chat=into_manager_chat)
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            self._overall.append(self._monotonic())
+
+    async def _wait_for_slot(self, *, into_manager_chat: bool) -> None:
         """Take a slot for one message, waiting as long as the limits ask."""
         pace = self._pace
         stretch = 1.0 + pace.margin
@@ -194,7 +214,10 @@ class SendPacingMiddleware(BaseRequestMiddleware):
         now = self._monotonic()
         while self._overall and self._overall[0] <= now - window_seconds:
             self._overall.popleft()
-        if len(self._overall) < limit:
-            self._overall.append(now)
+        if len(self._overall) + self._in_flight < limit:
+            self._in_flight += 1
             return 0.0
+        if not self._overall:
+            # Every slot is on its way to Telegram: look again after a slot's share.
+            return window_seconds / limit
         return self._overall[0] + window_seconds - now
