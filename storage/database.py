@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -88,6 +88,7 @@ class Database:
             # SQLite reads in a deferred transaction: a snapshot anyway, and cheap.
             self._reader = self._snapshot = engine
         self._inline_engine = inline_engine
+        self._inline: Connection | None = None
         self._write_lock = asyncio.Lock() if self.dialect == SQLITE else None
 
     @classmethod
@@ -138,7 +139,7 @@ class Database:
         """
         if self._inline_engine is not None:
             try:
-                with self._inline_engine.connect() as connection:
+                with self._on_loop_thread() as connection:
                     return connection.execute(statement, parameters).all()
             except OperationalError as error:
                 if not sqlite_is_busy(error):
@@ -162,9 +163,8 @@ class Database:
             self._write_lock is not None and self._write_lock.locked()
         ):
             try:
-                with self._inline_engine.connect() as connection:
+                with self._on_loop_thread() as connection:
                     connection.execute(statement, parameters)
-                    connection.commit()
                 return
             except OperationalError as error:
                 if not sqlite_is_busy(error):
@@ -188,20 +188,30 @@ class Database:
             self._write_lock is not None and self._write_lock.locked()
         ):
             try:
-                with self._inline_engine.connect() as connection:
+                with self._on_loop_thread() as connection:
                     begin_sqlite_write(connection)
-                    try:
-                        result = body(connection)
-                    except BaseException:
-                        connection.rollback()
-                        raise
-                    connection.commit()
-                    return result
+                    return body(connection)
             except OperationalError as error:
                 if not sqlite_is_busy(error):
                     raise
         async with self.transaction() as connection:
             return await connection.run_sync(body)
+
+    @contextmanager
+    def _on_loop_thread(self) -> Iterator[Connection]:
+        """SQLite's connection of `lookup`, `write_one` and `write` (kept open: taking it
+        from its pool for each statement cost more than most of the statements), committed
+        when the block ends and rolled back if it raises."""
+        assert self._inline_engine is not None
+        if self._inline is None or self._inline.closed:
+            self._inline = self._inline_engine.connect()
+        connection = self._inline
+        try:
+            yield connection
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()
 
     async def lookup_one(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
@@ -257,6 +267,9 @@ class Database:
             )
 
     async def close(self) -> None:
+        if self._inline is not None:
+            self._inline.close()
+            self._inline = None
         if self._inline_engine is not None:
             self._inline_engine.dispose()
         await self._engine.dispose()
