@@ -33,6 +33,7 @@ from typing import Any
 
 import psutil
 
+from bot import pacing
 from bot.preview.emulator import TEST_TOKEN, ApiCall, FakeTelegramServer, FakeUser
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -345,18 +346,11 @@ class Tracker:
             pending.first_answer = call.at
 
 
-# Bot API methods that post a new message (Telegram's ~30 a second overall counts these).
+# Bot API methods that post a new message (Telegram's ~30 a second overall counts these):
+# the bot's own list (`bot.pacing`), by the names the emulated Bot API sees.
 POSTING_METHODS = frozenset(
-    {
-        "sendmessage",
-        "sendphoto",
-        "senddocument",
-        "sendcontact",
-        "sendlocation",
-        "sendmediagroup",
-        "copymessage",
-        "forwardmessage",
-    }
+    method.__api_method__.lower()
+    for method in (*pacing.POSTING_METHODS, *pacing.MULTI_POSTING_METHODS)
 )
 
 
