@@ -33,6 +33,7 @@ from bot.digests import DigestLine, render_digest
 from bot.flood import Counter, FloodMiddleware, MemoryCounter, RedisCounter
 from bot.fsm import RepositoryStorage
 from bot.handlers import build_routers
+from bot.handlers.visit_desk import VisitDesk
 from bot.handlers.visits import VisitTexts
 from bot.i18n import Translations, Translator, load_translations
 from bot.isolation import InFlightEventIsolation
@@ -157,7 +158,7 @@ def create_dispatcher(
     Handlers receive them by parameter name: the repositories by area (`patient_repo`,
     `request_repo`, ... see `Storage.workflow_data`), `clinic_t` for the clinic's side, `t`
     for the patient (set per update by the locale middleware), `callback_answer` for a
-    button press.
+    button press, `visit_desk` for the request cards' and the visit loop's shared steps.
     """
     clinic_t = translations.get(settings.default_locale)
 
@@ -270,6 +271,7 @@ def create_dispatcher(
         updates_in_flight=updates_in_flight,
         content_store=content_store,
         load_texts=lambda: load_texts(settings),
+        visit_desk=VisitDesk.of(storage, outbox=outbox, settings=settings, clock=clock),
     )
     dispatcher.workflow_data.update(storage.workflow_data())
     # Outermost: counts every update from start to end, so that a stop waits for it.

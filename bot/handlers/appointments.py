@@ -33,6 +33,7 @@ from bot.content import Content
 from bot.filters import HAS_TEXT, InManagerChat
 from bot.handlers.screens import NOT_A_COMMAND
 from bot.handlers.staff_tools import IsStaff
+from bot.handlers.visit_desk import VisitDesk
 from bot.handlers.visits import (
     branch_address,
     confirmation_text,
@@ -57,13 +58,7 @@ from bot.services.clinic_time import (
 from bot.settings import Settings
 from bot.staff import StaffDirectory, staff_member
 from storage.models import Appointment, ConsultationRequest, RequestStatus
-from storage.repositories import (
-    AppointmentRepository,
-    AuditRepository,
-    ConversationRepository,
-    PatientRepository,
-    RequestRepository,
-)
+from storage.repositories import AppointmentRepository, ConversationRepository
 
 logger = logging.getLogger(__name__)
 
@@ -107,17 +102,16 @@ def _days_screen(
 
 async def open_dialog(
     bot: Bot,
+    desk: VisitDesk,
     card: Message,
     request_id: int,
     state: FSMContext,
     *,
     content: Content,
-    settings: Settings,
-    clock: Clock,
     clinic_t: Translator,
 ) -> None:
     """Ask, under the request's card, for the appointment (called after ✅ Booked and by 🗓)."""
-    text, markup = _days_screen(clinic_t, request_id, content, settings, clock())
+    text, markup = _days_screen(clinic_t, request_id, content, desk.settings, desk.clock())
     # Set before the question is shown: a quick answer must find the dialog open.
     await state.set_state(AppointmentForm.time)
     await state.set_data({"request": request_id})
@@ -169,12 +163,9 @@ async def card_button(
     callback_answer: CallbackAnswer,
     bot: Bot,
     state: FSMContext,
-    request_repo: RequestRepository,
-    conversation_repo: ConversationRepository,
     staff: StaffDirectory,
+    visit_desk: VisitDesk,
     content: Content,
-    settings: Settings,
-    clock: Clock,
     clinic_t: Translator,
 ) -> None:
     """The card's 🗓: set or change the appointment."""
@@ -183,7 +174,7 @@ async def card_button(
         return
     message = callback.message
     card = (
-        await conversation_repo.manager_message(message.chat.id, message.message_id)
+        await visit_desk.conversation_repo.manager_message(message.chat.id, message.message_id)
         if isinstance(message, Message)
         else None
     )
@@ -191,19 +182,12 @@ async def card_button(
         callback_answer.text = clinic_t("stale-button")
         return
     assert isinstance(message, Message)
-    request = await request_repo.get_request(callback_data.request)
+    request = await visit_desk.request_repo.get_request(callback_data.request)
     if request is None or request.status != RequestStatus.BOOKED:
         callback_answer.text = clinic_t("appt-not-booked", number=str(callback_data.request))
         return
     await open_dialog(
-        bot,
-        message,
-        request.id,
-        state,
-        content=content,
-        settings=settings,
-        clock=clock,
-        clinic_t=clinic_t,
+        bot, visit_desk, message, request.id, state, content=content, clinic_t=clinic_t
     )
 
 
@@ -400,15 +384,9 @@ async def no_doctor(
     bot: Bot,
     state: FSMContext,
     staff: StaffDirectory,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    patient_repo: PatientRepository,
-    audit_repo: AuditRepository,
+    visit_desk: VisitDesk,
     translations: Translations,
     content: Content,
-    settings: Settings,
-    clock: Clock,
     clinic_t: Translator,
 ) -> None:
     if not await _dialog_request(
@@ -421,17 +399,11 @@ async def no_doctor(
     await _save(
         callback,
         bot,
+        visit_desk,
         state,
         None,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
-        patient_repo=patient_repo,
-        audit_repo=audit_repo,
         translations=translations,
         content=content,
-        settings=settings,
-        clock=clock,
         clinic_t=clinic_t,
     )
 
@@ -440,15 +412,9 @@ async def doctor_typed(
     message: Message,
     bot: Bot,
     state: FSMContext,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    patient_repo: PatientRepository,
-    audit_repo: AuditRepository,
+    visit_desk: VisitDesk,
     translations: Translations,
     content: Content,
-    settings: Settings,
-    clock: Clock,
     clinic_t: Translator,
 ) -> None:
     doctor = " ".join((message.text or "").split())
@@ -460,17 +426,11 @@ async def doctor_typed(
     await _save(
         message,
         bot,
+        visit_desk,
         state,
         doctor,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
-        patient_repo=patient_repo,
-        audit_repo=audit_repo,
         translations=translations,
         content=content,
-        settings=settings,
-        clock=clock,
         clinic_t=clinic_t,
     )
 
@@ -495,63 +455,40 @@ async def cancel_dialog(
 async def _save(
     event: Message | CallbackQuery,
     bot: Bot,
+    desk: VisitDesk,
     state: FSMContext,
     doctor: str | None,
     *,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    patient_repo: PatientRepository,
-    audit_repo: AuditRepository,
     translations: Translations,
     content: Content,
-    settings: Settings,
-    clock: Clock,
     clinic_t: Translator,
 ) -> None:
     data = await state.get_data()
     await state.clear()
-    request = await request_repo.get_request(int(data.get("request", 0)))
+    request = await desk.request_repo.get_request(int(data.get("request", 0)))
     if request is None or "starts_at" not in data:
         await _step(event, clinic_t("appt-stale"), None)
         return
     if request.status != RequestStatus.BOOKED:
         await _step(event, clinic_t("appt-not-booked", number=str(request.id)), None)
         return
-    now = clock()
+    now = desk.clock()
     appointment = await set_appointment(
-        appointment_repo,
-        audit_repo,
+        desk.appointment_repo,
+        desk.audit_repo,
         request=request,
         starts_at=datetime.fromisoformat(str(data["starts_at"])),
         branch_id=data.get("branch"),
         doctor=doctor,
         staff=staff_member(event),
-        rules=VisitRules.from_settings(settings),
+        rules=VisitRules.from_settings(desk.settings),
         now=now,
     )
     error = await send_confirmation(
-        bot,
-        request,
-        appointment,
-        appointment_repo=appointment_repo,
-        patient_repo=patient_repo,
-        translations=translations,
-        content=content,
-        settings=settings,
-        clock=clock,
+        bot, desk, request, appointment, translations=translations, content=content
     )
-    await refresh_card_of(
-        bot,
-        request.id,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
-        content=content,
-        settings=settings,
-        clinic_t=clinic_t,
-    )
-    moment = when(clinic_t, appointment, settings.clinic_zone)
+    await refresh_card_of(bot, desk, request.id, content=content, clinic_t=clinic_t)
+    moment = when(clinic_t, appointment, desk.settings.clinic_zone)
     if error is None:
         text = clinic_t("appt-saved", number=str(request.id), when=moment)
     else:
@@ -566,23 +503,20 @@ async def _save(
 
 async def send_confirmation(
     bot: Bot,
+    desk: VisitDesk,
     request: ConsultationRequest,
     appointment: Appointment,
     *,
-    appointment_repo: AppointmentRepository,
-    patient_repo: PatientRepository,
     translations: Translations,
     content: Content,
-    settings: Settings,
-    clock: Clock,
 ) -> str | None:
     """The patient's confirmation and calendar file; None when delivered, else why not.
 
     A patient who blocked the bot gets nothing further: their reminders are cancelled.
     """
-    locale = await patient_repo.get_user_locale(request.user_id) or request.locale
+    locale = await desk.patient_repo.get_user_locale(request.user_id) or request.locale
     t = translations.get(locale)
-    zone = settings.clinic_zone
+    zone = desk.settings.clinic_zone
     address = branch_address(content, appointment, t.locale) or content.clinic.name_for(locale)
     calendar = appointment_ics(
         request_id=request.id,
@@ -591,7 +525,7 @@ async def send_confirmation(
         zone=zone,
         summary=t("visit-ics-summary"),
         address=address,
-        stamp=clock(),
+        stamp=desk.clock(),
         doctor=appointment.doctor,
         bring=t("visit-bring"),
         labels=labels_for(t.locale),
@@ -609,7 +543,7 @@ async def send_confirmation(
             caption=t("visit-ics-caption"),
         )
     except TelegramForbiddenError as failure:
-        await appointment_repo.cancel_patient_messages(request.user_id)
+        await desk.appointment_repo.cancel_patient_messages(request.user_id)
         return failure.message
     except TelegramAPIError as failure:
         return failure.message

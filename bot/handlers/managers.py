@@ -15,6 +15,7 @@ from bot.clock import Clock
 from bot.content import Content
 from bot.filters import NOT_A_COMMAND, InManagerChat, Magic
 from bot.handlers import appointments, digests, visits
+from bot.handlers.visit_desk import VisitDesk
 from bot.i18n import Translator
 from bot.services.common import StaffMember
 from bot.services.relay import (
@@ -30,11 +31,9 @@ from bot.settings import Settings
 from bot.staff import StaffDirectory, staff_member
 from storage.models import RequestStatus
 from storage.repositories import (
-    AppointmentRepository,
     AuditRepository,
     ConversationRepository,
     PatientRepository,
-    RequestRepository,
     ReviewRepository,
 )
 
@@ -79,26 +78,21 @@ async def status_pressed(
     callback_data: StatusCallback,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    request_repo: RequestRepository,
-    conversation_repo: ConversationRepository,
-    audit_repo: AuditRepository,
-    appointment_repo: AppointmentRepository,
     staff: StaffDirectory,
     state: FSMContext,
+    visit_desk: VisitDesk,
     content: Content,
-    settings: Settings,
-    clock: Clock,
     clinic_t: Translator,
 ) -> None:
     if not await staff.is_staff(bot, callback.from_user.id):
         callback_answer.text, callback_answer.show_alert = clinic_t("staff-only"), True
         return
-    if not await _card_of(callback, conversation_repo, "request", callback_data.request):
+    if not await _card_of(callback, visit_desk.conversation_repo, "request", callback_data.request):
         callback_answer.text = clinic_t("stale-button")
         return
     change = await change_status(
-        request_repo,
-        audit_repo,
+        visit_desk.request_repo,
+        visit_desk.audit_repo,
         request_id=callback_data.request,
         expected=callback_data.was,
         new=callback_data.new,
@@ -111,15 +105,12 @@ async def status_pressed(
     if isinstance(message, Message):
         await visits.refresh_card(
             bot,
+            visit_desk,
             chat_id=message.chat.id,
             message_id=message.message_id,
             request_id=callback_data.request,
-            request_repo=request_repo,
-            appointment_repo=appointment_repo,
-            conversation_repo=conversation_repo,
             content=content,
             clinic_t=clinic_t,
-            zone=settings.clinic_zone,
         )
     if change.applied:
         callback_answer.text = clinic_t(
@@ -129,17 +120,16 @@ async def status_pressed(
             # Booked: when? The visit loop starts with the appointment.
             await appointments.open_dialog(
                 bot,
+                visit_desk,
                 message,
                 callback_data.request,
                 state,
                 content=content,
-                settings=settings,
-                clock=clock,
                 clinic_t=clinic_t,
             )
     else:
         callback_answer.text = staff_views.status_race(
-            clinic_t, change.last_event, change.current, settings.clinic_zone
+            clinic_t, change.last_event, change.current, visit_desk.settings.clinic_zone
         )
         callback_answer.show_alert = True
 

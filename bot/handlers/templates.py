@@ -23,6 +23,7 @@ from bot.content import Content
 from bot.filters import InManagerChat
 from bot.handlers import visits
 from bot.handlers.staff_tools import IsStaff
+from bot.handlers.visit_desk import VisitDesk
 from bot.i18n import Translations, Translator
 from bot.services import templates as rules
 from bot.services.phone import display_phone
@@ -34,13 +35,7 @@ from bot.services.relay import (
 )
 from bot.settings import Settings
 from bot.staff import StaffDirectory, staff_member
-from storage.repositories import (
-    AppointmentRepository,
-    AuditRepository,
-    ConversationRepository,
-    RequestRepository,
-    TemplateRepository,
-)
+from storage.repositories import TemplateRepository
 
 logger = logging.getLogger(__name__)
 
@@ -115,14 +110,10 @@ async def template_pressed(
     callback_answer: CallbackAnswer,
     bot: Bot,
     template_repo: TemplateRepository,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    audit_repo: AuditRepository,
     staff: StaffDirectory,
+    visit_desk: VisitDesk,
     content: Content,
     translations: Translations,
-    settings: Settings,
     clinic_t: Translator,
 ) -> None:
     if not await staff.is_staff(bot, callback.from_user.id):
@@ -132,7 +123,9 @@ async def template_pressed(
     if not isinstance(card_message, Message):
         callback_answer.text = clinic_t("stale-button")
         return
-    card = await conversation_repo.manager_message(card_message.chat.id, card_message.message_id)
+    card = await visit_desk.conversation_repo.manager_message(
+        card_message.chat.id, card_message.message_id
+    )
     if card is None or card.kind != "request" or card.ref_id != callback_data.request:
         callback_answer.text = clinic_t("stale-button")
         return
@@ -140,15 +133,12 @@ async def template_pressed(
     async def restore_card() -> None:
         await visits.refresh_card(
             bot,
+            visit_desk,
             chat_id=card_message.chat.id,
             message_id=card_message.message_id,
             request_id=callback_data.request,
-            request_repo=request_repo,
-            appointment_repo=appointment_repo,
-            conversation_repo=conversation_repo,
             content=content,
             clinic_t=clinic_t,
-            zone=settings.clinic_zone,
         )
 
     if callback_data.back:
@@ -167,7 +157,7 @@ async def template_pressed(
         callback_answer.text = clinic_t("tpl-choose")
         return
     template = await template_repo.get_template(callback_data.template)
-    request = await request_repo.get_request(callback_data.request)
+    request = await visit_desk.request_repo.get_request(callback_data.request)
     if template is None or request is None:
         callback_answer.text = clinic_t("stale-button")
         return
@@ -199,7 +189,7 @@ async def template_pressed(
             raise CopyRefusedError(error.message) from error
 
     result = await reply_to_patient(
-        conversation_repo,
+        visit_desk.conversation_repo,
         chat_id=card_message.chat.id,
         replied_message_id=card_message.message_id,
         is_staff=is_staff,
@@ -214,7 +204,7 @@ async def template_pressed(
         )
         return
     member = staff_member(callback)
-    await audit_repo.add_audit(
+    await visit_desk.audit_repo.add_audit(
         member.id, member.name, "template:sent", f"request {request.id}: {template.name}"
     )
     # What the patient got stays visible under the card, as a typed reply would.

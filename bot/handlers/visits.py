@@ -25,8 +25,8 @@ from bot.content import Content
 from bot.content_store import ContentStore
 from bot.filters import HAS_TEXT
 from bot.handlers.screens import NOT_A_COMMAND, remove_buttons, show
+from bot.handlers.visit_desk import VisitDesk
 from bot.i18n import Translator
-from bot.outbox import OutboxSender
 from bot.services.appointments import ask_to_move, cancel_visit, confirm_visit
 from bot.services.clinic_time import format_moment
 from bot.services.forms import COMPLAINT_RULE, TIME_RULE, TextProblem
@@ -42,12 +42,7 @@ from storage.models import (
     OutboxMessage,
     VisitStatus,
 )
-from storage.repositories import (
-    AppointmentRepository,
-    ConversationRepository,
-    OutboxRepository,
-    RequestRepository,
-)
+from storage.repositories import AppointmentRepository
 from storage.repositories.appointments import FOLLOW_UP
 
 logger = logging.getLogger(__name__)
@@ -167,24 +162,22 @@ def card_text(
 
 async def refresh_card(
     bot: Bot,
+    desk: VisitDesk,
     *,
     chat_id: int,
     message_id: int,
     request_id: int,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
     content: Content,
     clinic_t: Translator,
-    zone: ZoneInfo,
 ) -> None:
     """Edit a request card to show its latest status and appointment."""
-    card = await conversation_repo.manager_message(chat_id, message_id)
-    request = await request_repo.get_request(request_id)
+    zone = desk.settings.clinic_zone
+    card = await desk.conversation_repo.manager_message(chat_id, message_id)
+    request = await desk.request_repo.get_request(request_id)
     if card is None or request is None:
         return
-    events = await request_repo.request_events(request_id)
-    appointment = await appointment_repo.for_request(request_id)
+    events = await desk.request_repo.request_events(request_id)
+    appointment = await desk.appointment_repo.for_request(request_id)
     base = staff_views.with_status(clinic_t, card.text, events[-1] if events else None, zone)
     try:
         await bot.edit_message_text(
@@ -203,59 +196,53 @@ async def refresh_card(
 
 async def refresh_card_of(
     bot: Bot,
+    desk: VisitDesk,
     request_id: int,
     *,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
     content: Content,
-    settings: Settings,
     clinic_t: Translator,
 ) -> None:
     """The request's card, wherever the manager chat shows it, brought up to date."""
-    card = await conversation_repo.card_message(settings.manager_chat_id, "request", request_id)
+    card = await desk.conversation_repo.card_message(
+        desk.settings.manager_chat_id, "request", request_id
+    )
     if card is None:
         return
     await refresh_card(
         bot,
+        desk,
         chat_id=card.chat_id,
         message_id=card.message_id,
         request_id=request_id,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
         content=content,
         clinic_t=clinic_t,
-        zone=settings.clinic_zone,
     )
 
 
 async def tell_managers(
+    desk: VisitDesk,
     text: str,
     *,
     kind: str,
     request_id: int,
     patient_id: int,
     patient_name: str,
-    outbox_repo: OutboxRepository,
-    outbox: OutboxSender,
-    settings: Settings,
 ) -> None:
     """One message to the manager chat, under the patient's request card (or in their
     topic); a manager's reply to it reaches the patient."""
-    await outbox_repo.enqueue(
+    await desk.outbox_repo.enqueue(
         OutboxMessage(
             kind=kind,
             ref_id=request_id,
-            chat_id=settings.manager_chat_id,
-            thread_id=settings.manager_thread_id,
+            chat_id=desk.settings.manager_chat_id,
+            thread_id=desk.settings.manager_thread_id,
             text=text,
             patient_id=patient_id,
             thread_under_patient=True,
             patient_name=patient_name,
         )
     )
-    outbox.wake()
+    desk.outbox.wake()
 
 
 # --------------------------------------------------------------------------- patient's answers
@@ -286,38 +273,22 @@ async def _own_appointment(
 
 async def _after_answer(
     bot: Bot,
+    desk: VisitDesk,
     appointment: Appointment,
     note: str,
     *,
     patient_name: str,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    outbox_repo: OutboxRepository,
-    outbox: OutboxSender,
     content: Content,
-    settings: Settings,
     clinic_t: Translator,
 ) -> None:
-    await refresh_card_of(
-        bot,
-        appointment.request_id,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
-        content=content,
-        settings=settings,
-        clinic_t=clinic_t,
-    )
+    await refresh_card_of(bot, desk, appointment.request_id, content=content, clinic_t=clinic_t)
     await tell_managers(
+        desk,
         note,
         kind="visit-note",
         request_id=appointment.request_id,
         patient_id=appointment.patient_id,
         patient_name=patient_name,
-        outbox_repo=outbox_repo,
-        outbox=outbox,
-        settings=settings,
     )
 
 
@@ -326,16 +297,12 @@ async def come(
     callback_data: VisitCallback,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    outbox_repo: OutboxRepository,
-    outbox: OutboxSender,
+    visit_desk: VisitDesk,
     content: Content,
-    settings: Settings,
     clinic_t: Translator,
     t: Translator,
 ) -> None:
+    appointment_repo = visit_desk.appointment_repo
     appointment = await _own_appointment(
         callback, callback_data, callback_answer, appointment_repo, t
     )
@@ -346,12 +313,13 @@ async def come(
     )
     if confirmed is None:
         return
-    zone = settings.clinic_zone
+    zone = visit_desk.settings.clinic_zone
     await remove_buttons(callback)
     if isinstance(callback.message, Message):
         await callback.message.answer(t("visit-come-done", when=when(t, confirmed, zone)))
     await _after_answer(
         bot,
+        visit_desk,
         confirmed,
         clinic_t(
             "appt-note-confirmed",
@@ -359,13 +327,7 @@ async def come(
             when=when(clinic_t, confirmed, zone),
         ),
         patient_name=callback.from_user.full_name,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
-        outbox_repo=outbox_repo,
-        outbox=outbox,
         content=content,
-        settings=settings,
         clinic_t=clinic_t,
     )
 
@@ -393,13 +355,8 @@ async def move_wish_entered(
     message: Message,
     bot: Bot,
     state: FSMContext,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    outbox_repo: OutboxRepository,
-    outbox: OutboxSender,
+    visit_desk: VisitDesk,
     content: Content,
-    settings: Settings,
     clinic_t: Translator,
     t: Translator,
 ) -> None:
@@ -412,6 +369,7 @@ async def move_wish_entered(
         return
     data = await state.get_data()
     await state.clear()
+    appointment_repo = visit_desk.appointment_repo
     current = await appointment_repo.get(int(data.get("appointment", 0)))
     if current is None or current.revision != data.get("revision"):
         await message.answer(t("visit-stale"), reply_markup=keyboards.main_menu(t))
@@ -428,20 +386,15 @@ async def move_wish_entered(
         "appt-note-move",
         typed={"wish": html.quote(checked)},
         number=str(moved.request_id),
-        when=when(clinic_t, moved, settings.clinic_zone),
+        when=when(clinic_t, moved, visit_desk.settings.clinic_zone),
     )
     await _after_answer(
         bot,
+        visit_desk,
         moved,
         note,
         patient_name=user.full_name,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
-        outbox_repo=outbox_repo,
-        outbox=outbox,
         content=content,
-        settings=settings,
         clinic_t=clinic_t,
     )
 
@@ -470,24 +423,19 @@ async def cancel_confirmed(
     callback_data: VisitCallback,
     callback_answer: CallbackAnswer,
     bot: Bot,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    outbox_repo: OutboxRepository,
-    outbox: OutboxSender,
+    visit_desk: VisitDesk,
     content: Content,
-    settings: Settings,
     clinic_t: Translator,
     t: Translator,
 ) -> None:
     appointment = await _own_appointment(
-        callback, callback_data, callback_answer, appointment_repo, t
+        callback, callback_data, callback_answer, visit_desk.appointment_repo, t
     )
     if appointment is None:
         return
     cancelled = await cancel_visit(
-        appointment_repo,
-        request_repo,
+        visit_desk.appointment_repo,
+        visit_desk.request_repo,
         appointment_id=appointment.id,
         patient_id=callback.from_user.id,
         by_patient=clinic_t("appt-by-patient"),
@@ -497,20 +445,15 @@ async def cancel_confirmed(
     await show(callback, t("visit-cancel-done"))
     await _after_answer(
         bot,
+        visit_desk,
         cancelled,
         clinic_t(
             "appt-note-cancelled",
             number=str(cancelled.request_id),
-            when=when(clinic_t, cancelled, settings.clinic_zone),
+            when=when(clinic_t, cancelled, visit_desk.settings.clinic_zone),
         ),
         patient_name=callback.from_user.full_name,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
-        outbox_repo=outbox_repo,
-        outbox=outbox,
         content=content,
-        settings=settings,
         clinic_t=clinic_t,
     )
 
@@ -537,19 +480,14 @@ async def rated(
     callback_answer: CallbackAnswer,
     bot: Bot,
     state: FSMContext,
-    request_repo: RequestRepository,
-    appointment_repo: AppointmentRepository,
-    conversation_repo: ConversationRepository,
-    outbox_repo: OutboxRepository,
-    outbox: OutboxSender,
+    visit_desk: VisitDesk,
     content: Content,
-    settings: Settings,
     clinic_t: Translator,
     t: Translator,
 ) -> None:
     """Stars (the patient came) or "I did not come"."""
     appointment = await _own_appointment(
-        callback, callback_data, callback_answer, appointment_repo, t, open_only=False
+        callback, callback_data, callback_answer, visit_desk.appointment_repo, t, open_only=False
     )
     if appointment is None:
         return
@@ -558,38 +496,27 @@ async def rated(
         callback_answer.text = t("stale-button")
         return
     answer = await record_visit(
-        appointment_repo,
+        visit_desk.appointment_repo,
         appointment_id=appointment.id,
         patient_id=callback.from_user.id,
         score=None if missed else callback_data.stars,
     )
     if answer is None:
         return
-    zone = settings.clinic_zone
+    zone = visit_desk.settings.clinic_zone
     recorded = answer.appointment
-    await refresh_card_of(
-        bot,
-        recorded.request_id,
-        request_repo=request_repo,
-        appointment_repo=appointment_repo,
-        conversation_repo=conversation_repo,
-        content=content,
-        settings=settings,
-        clinic_t=clinic_t,
-    )
+    await refresh_card_of(bot, visit_desk, recorded.request_id, content=content, clinic_t=clinic_t)
     number, visit_when = str(recorded.request_id), when(clinic_t, recorded, zone)
     patient_name = callback.from_user.full_name
 
     async def to_managers(text: str, kind: str) -> None:
         await tell_managers(
+            visit_desk,
             text,
             kind=kind,
             request_id=recorded.request_id,
             patient_id=recorded.patient_id,
             patient_name=patient_name,
-            outbox_repo=outbox_repo,
-            outbox=outbox,
-            settings=settings,
         )
 
     if missed:
@@ -602,7 +529,7 @@ async def rated(
     await show(callback, t("visit-rated", stars=stars))
     message = callback.message if isinstance(callback.message, Message) else None
     if answer.alert_managers:
-        request = await request_repo.get_request(recorded.request_id)
+        request = await visit_desk.request_repo.get_request(recorded.request_id)
         name = html.quote(request.name) if request and request.name else "—"
         phone = display_phone(request.phone) if request and request.phone else "—"
         alert = compose(
@@ -631,10 +558,7 @@ async def rated(
 async def feedback_entered(
     message: Message,
     state: FSMContext,
-    appointment_repo: AppointmentRepository,
-    outbox_repo: OutboxRepository,
-    outbox: OutboxSender,
-    settings: Settings,
+    visit_desk: VisitDesk,
     clinic_t: Translator,
     t: Translator,
 ) -> None:
@@ -648,7 +572,7 @@ async def feedback_entered(
     data = await state.get_data()
     await state.clear()
     recorded = await record_feedback(
-        appointment_repo,
+        visit_desk.appointment_repo,
         appointment_id=int(data.get("appointment", 0)),
         patient_id=user.id,
         text=checked,
@@ -657,6 +581,7 @@ async def feedback_entered(
         await message.answer(t("visit-stale"), reply_markup=keyboards.main_menu(t))
         return
     await tell_managers(
+        visit_desk,
         compose(
             clinic_t,
             "appt-alert-feedback",
@@ -667,9 +592,6 @@ async def feedback_entered(
         request_id=recorded.request_id,
         patient_id=user.id,
         patient_name=user.full_name,
-        outbox_repo=outbox_repo,
-        outbox=outbox,
-        settings=settings,
     )
     await message.answer(t("visit-low-thanks"), reply_markup=keyboards.main_menu(t))
 
