@@ -67,19 +67,26 @@ async def test_event_locks_are_kept_only_for_conversations_in_flight() -> None:
     isolation = InFlightEventIsolation()
     order: list[str] = []
 
-    async def update(key: int, name: str, pause: float) -> None:
+    # The first update holds its conversation until released: no sleep decides what is done
+    # by the time of the check (a loaded machine's slow loop would have).
+    release_first = asyncio.Event()
+
+    async def update(key: int, name: str, hold: asyncio.Event | None = None) -> None:
         async with isolation.lock(key):  # type: ignore[arg-type]
             order.append(f"{name} in")
-            await asyncio.sleep(pause)
+            if hold is not None:
+                await hold.wait()
+            await asyncio.sleep(0)
             order.append(f"{name} out")
 
-    first = asyncio.create_task(update(1, "a", 0.05))
+    first = asyncio.create_task(update(1, "a", release_first))
     await asyncio.sleep(0)
-    second = asyncio.create_task(update(1, "b", 0))
-    others = [asyncio.create_task(update(key, str(key), 0)) for key in range(2, 1_000)]
-    await asyncio.sleep(0.01)
+    second = asyncio.create_task(update(1, "b"))
+    others = [asyncio.create_task(update(key, str(key))) for key in range(2, 1_000)]
+    await asyncio.gather(*others)
     assert isolation.keys_held == 1  # the others are done; one key holds two updates
-    await asyncio.gather(first, second, *others)
+    release_first.set()
+    await asyncio.gather(first, second)
     # One update of a conversation at a time, in order, as aiogram's isolation does.
     assert order.index("a out") < order.index("b in")
     assert isolation.keys_held == 0

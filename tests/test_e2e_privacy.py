@@ -113,8 +113,12 @@ async def test_forget_drops_pending_messages_to_managers(
     await say(telegram, user, "/forget", "Удалить")
     await press(telegram, user, "🗑 Да, удалить мои данные", "удалены")
     outage.down = False
-    await telegram.wait_idle()
-    await asyncio.sleep(0.5)  # a few outbox passes
+    # Another patient writes after the erasure; the outbox keeps its order, so once their
+    # message reached the managers, anything still queued before it would have too.
+    since = telegram.mark()
+    eva = await patient(telegram, 1003, "Ева")
+    await say(telegram, eva, "Перезвоните мне после обеда", "Передали")
+    await telegram.wait_for_message(MANAGER_CHAT_ID, "Перезвоните мне после обеда", since=since)
     sent = [c["text"] for c in manager_cards(telegram, MANAGER_CHAT_ID)]
     assert not any("+79160001122" in text for text in sent)
     assert await clinic.storage.outbox.pending_outbox_count() == 0
