@@ -323,7 +323,7 @@ def test_not_understood_is_natural_and_points_to_the_manager(
     ("locale", "fragments"),
     [
         ("ru", ("Любое сообщение", "получит менеджер клиники", "Ответ придёт в этот же чат")),
-        ("en", ("Any message you type here", "goes to a clinic manager", "to this chat")),
+        ("en", ("Any message you type here", "goes to a clinic manager", "in this chat")),
     ],
 )
 def test_help_says_typed_messages_reach_a_manager_who_answers_here(
@@ -357,3 +357,21 @@ def test_russian_has_no_english_leftovers_and_one_form_of_you(
         # "вы" is lower case everywhere except at the start of a sentence
         capital_you = re.search(r"(?<=[а-яё,:;—] )(Вы|Вас|Вам|Ваш\w*)\b", plain)
         assert capital_you is None, (key, plain)
+
+
+@pytest.mark.parametrize(
+    ("locale", "days", "heading"),
+    [
+        ("ru", 1, "Статистика за 1 день"),
+        ("ru", 3, "Статистика за 3 дня"),
+        ("ru", 30, "Статистика за 30 дней"),
+        ("en", 1, "Statistics for 1 day"),
+        ("en", 30, "Statistics for 30 days"),
+    ],
+)
+def test_stats_heading_agrees_with_the_number_of_days(
+    translations: Translations, locale: str, days: int, heading: str
+) -> None:
+    others = ("total", "per_day", "per_status", "per_service", "conversion", "reviews", "average")
+    text = translations.get(locale)("staff-stats", days=days, **dict.fromkeys(others, "0"))
+    assert f"<b>{heading}</b>" in text

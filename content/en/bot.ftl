@@ -34,7 +34,7 @@ help-text =
     You can also use the menu buttons below.
 
     <b>Questions for the clinic</b>
-    Any message you type here (except commands and answers to a form's questions) goes to a clinic manager. The answer will come to this chat.
+    Any message you type here (except commands and answers to a form's questions) goes to a clinic manager. You'll get the answer in this chat.
 cancel-nothing = There is nothing to cancel. Here is the main menu.
 not-understood = Sorry, I didn't understand that. Please choose an item in the menu below, or type your question as a normal message: a clinic manager will read it.
 stale-button = This button is no longer active. Please open the screen again from the menu.
@@ -94,24 +94,24 @@ book-ask-name = What is your name?
 book-saved-offer = Book as { $name }, { $phone }?
 book-saved-yes = ✅ Yes
 book-saved-change = ✏️ Change
-book-ask-phone = Your phone number, so we can call you back: tap "📱 Share my phone" or type it, e.g. +7 916 123-45-67.
+book-ask-phone = Your phone number, so we can call you back: tap “📱 Share my phone” or type it, e.g. +7 916 123-45-67.
 book-share-phone = 📱 Share my phone
 book-phone-placeholder = +7 916 123-45-67
-book-phone-invalid = That does not look like a phone number. Please type it with the country code, e.g. +7 916 123-45-67, or tap "📱 Share my phone".
+book-phone-invalid = That does not look like a phone number. Please type it with the country code, e.g. +7 916 123-45-67, or tap “📱 Share my phone”.
 book-phone-letters = The phone number contains letters. Please type digits only, e.g. +7 916 123-45-67.
-book-phone-extension = An extension does not fit here: please type the main number, e.g. +7 916 123-45-67, and add the extension at the "Preferred time" step.
+book-phone-extension = An extension does not fit here: please type the main number, e.g. +7 916 123-45-67, and add the extension at the “Preferred time” step.
 book-phone-saved = Phone: <b>{ $phone }</b> ✅
-book-ask-time = When is it convenient to call you? Choose an option or type your own, e.g. "weekdays after 18:00".
+book-ask-time = When is it convenient to call you? Choose an option or type your own, e.g. “weekdays after 18:00”.
 book-time-morning = 🌅 Morning (9:00–12:00)
 book-time-afternoon = ☀️ Afternoon (12:00–17:00)
 book-time-evening = 🌆 Evening (17:00–20:00)
 book-time-chosen = Preferred time: <b>{ $time }</b>
-book-ask-complaint = Briefly describe what bothers you, or tap "⏭ Skip": this is optional.
+book-ask-complaint = Briefly describe what is bothering you, or tap “⏭ Skip”: this is optional.
 book-complaint-skipped = Complaint: not given.
 book-ask-consent =
     <b>Consent to the processing of personal data</b>
 
-    By tapping "✅ I agree", you consent to the processing of your personal data.
+    By tapping “✅ I agree”, you consent to the processing of your personal data.
 
     • <b>Who processes it:</b> { $clinic_legal_name }, { $clinic_legal_address }.
     • <b>What data:</b> your name, phone number, preferred call time and complaint, and your Telegram account.
@@ -130,7 +130,7 @@ book-ask-consent =
 
     <i>Consent text, version { $version }</i>
 book-consent-agree = ✅ I agree
-book-consent-required = Without consent we cannot accept the request. Tap "✅ I agree" or "✖️ Cancel".
+book-consent-required = Without consent we cannot accept the request. Tap “✅ I agree” or “✖️ Cancel”.
 book-summary =
     <b>Please check your request</b>
 
@@ -148,7 +148,7 @@ book-field-name = Name
 book-field-phone = Phone
 book-field-time = Time
 book-field-complaint = Complaint
-book-restart = The form was interrupted. Please start again with "📝 Book a consultation".
+book-restart = The form was interrupted. Please start again with “📝 Book a consultation”.
 book-done =
     ✅ Thank you! Your request <b>No. { $number }</b> has been received.
     A clinic manager will call you at the time you chose.
@@ -157,7 +157,7 @@ book-already-done = Request No. { $number } has already been received. A clinic 
 ## Reviews
 review-ask-rating = How would you rate the clinic? Choose from 1 to 5 stars.
 review-rated = Your rating: { $stars }
-review-ask-text = Tell us in a few words about your experience, or tap "Skip".
+review-ask-text = Tell us in a few words about your experience, or tap “⏭ Skip”.
 review-ask-signature = How should we sign your review?
 review-sign-as = ✍️ Sign as { $name }
 review-sign-anonymous = 🙈 Anonymously
@@ -219,7 +219,7 @@ status-name-cancelled = cancelled
 status-name-spam = spam
 card-status-line = <b>Status: { $status }</b> — { $staff }, { $at }
 status-changed = Status: { $status }
-status-race = Someone got there first: { $staff } already set "{ $status }" at { $at }.
+status-race = Someone got there first: { $staff } already set “{ $status }” at { $at }.
 staff-only = Only the clinic's staff can do this.
 moderation-button-publish = ✅ Publish
 moderation-button-hide = 🙈 Hide
@@ -233,8 +233,8 @@ relay-header = 💬 <b>Message from patient</b> { $patient }:
 relay-header-part = 💬 <b>Message from patient</b> { $patient } (part { $part } of { $parts }):
 relay-header-media = 💬 <b>Message from patient</b> { $patient }
 relay-anonymous-admin = Clinic administrator
-staff-export-bad-range = Bad period: dates must lie between { $first } and { $last }, the first not after the second.
-relay-passed-on = ✉️ Your message has been passed on to a clinic manager. The answer will come to this chat.
+staff-export-bad-range = Invalid period: dates must be between { $first } and { $last }, and the first must not be after the second.
+relay-passed-on = ✉️ Your message has been passed on to a clinic manager. You'll get the answer in this chat.
 relay-delivered = ✅ Delivered to the patient.
 relay-failed-blocked = ❌ Not delivered: the patient has blocked the bot.
 relay-failed = ❌ Not delivered: { $error }
@@ -287,7 +287,10 @@ staff-review-line =
 staff-usage-reviews = Usage: /reviews [pending|published|hidden]
 staff-usage-stats = Usage: /stats [number of days, 1 to 3650] — e.g. /stats 30
 staff-stats =
-    <b>Statistics for { $days } days</b>
+    <b>Statistics for { $days } { $days ->
+        [one] day
+       *[other] days
+    }</b>
 
     Requests: { $total }
     Per day:
@@ -300,17 +303,17 @@ staff-stats =
 
     Reviews: { $reviews }, average rating: { $average }
 staff-usage-export = Usage: /export requests|reviews [from YYYY-MM-DD] [to YYYY-MM-DD]
-staff-export-caption = Export "{ $kind }": { $count } { $count ->
+staff-export-caption = Export “{ $kind }”: { $count } { $count ->
         [one] row
        *[other] rows
     }.
-staff-export-part-caption = Export "{ $kind }", part { $part } of { $parts }: { $count } { $count ->
+staff-export-part-caption = Export “{ $kind }”, part { $part } of { $parts }: { $count } { $count ->
         [one] row
        *[other] rows
     }.
 staff-export-too-large = The export is too large to send: it would take more than { $parts } files. Ask for a shorter period, for example: /export { $kind } { $first } { $last }
 staff-export-too-large-day = The export is too large to send: even the first day of the period does not fit in { $parts } files.
-staff-audit-title = <b>Staff actions log</b>
+staff-audit-title = <b>Staff action log</b>
 staff-audit-line = • { $at } — { $staff }: { $action } ({ $target })
 staff-audit-empty = The log is empty.
 
@@ -333,15 +336,15 @@ forget-yes = 🗑 Yes, erase my data
 forget-no = No, keep it
 forget-kept = All right, your data is untouched.
 forget-done = ✅ Your personal data has been erased.
-forget-notice = 🗑 The data of request No. { $number } was erased because the patient asked.
-card-erased = 🗑 Data erased because the patient asked.
+forget-notice = 🗑 The data of request No. { $number } was erased at the patient's request.
+card-erased = 🗑 Data erased at the patient's request.
 command-mydata = My data at the clinic
 command-forget = Erase my data
 flood-slow-down = You are sending messages too fast. Please wait a few seconds.
 form-continue = You are still filling in a form: answer the last question, or send /cancel to stop.
 form-unknown-command = There is no such command. Answer the last question, or send /cancel to stop filling in the form.
 staff-moderate-button = { $action } No. { $id }
-book-phone-not-own = That is someone else's contact. Tap "📱 Share my phone" to send your own number, or type the number we should call.
+book-phone-not-own = That is someone else's contact. Tap “📱 Share my phone” to send your own number, or type the number we should call.
 
 ## Contacts and opening hours
 contacts-menu-button = 📍 Contacts
@@ -376,7 +379,7 @@ contacts-closed = ⛔ Closed
 digest-title = 📋 <b>{ $count ->
         [one] { $count } new request
        *[other] { $count } new requests
-    }</b> — many at once. Press a number to open the request's card.
+    }</b> — many at once. Tap a number to open the request's card.
 digest-line = No. { $number } · { $service } · { $name } · { $time } · { $phone }
 digest-open-button = No. { $number }
 digest-opening = Opening the card of request No. { $number }…
@@ -386,7 +389,7 @@ digest-already-open = The card of request No. { $number } is already in the chat
 appt-ask-day = 🗓 <b>Request No. { $number }</b>: when is the patient booked? Choose a day or reply to this message with a date and time, e.g. <code>{ $example }</code>.
 appt-ask-slot = 🗓 <b>Request No. { $number }</b>, { $day }: choose a time or reply to this message with a date and time, e.g. <code>{ $example }</code>.
 appt-ask-branch = 🏥 <b>Request No. { $number }</b>, { $when }: at which branch?
-appt-ask-doctor = 👩‍⚕️ <b>Request No. { $number }</b>, { $when }: with which doctor? Reply to this message with the doctor's name or tap “No doctor”.
+appt-ask-doctor = 👩‍⚕️ <b>Request No. { $number }</b>, { $when }: with which doctor? Reply to this message with the doctor's name or tap “⏭ No doctor”.
 appt-button-back = ← Another day
 appt-button-no-doctor = ⏭ No doctor
 appt-button-cancel = ✖️ Not now
@@ -436,7 +439,7 @@ appt-stats = 🏁 Visits in the period: { $booked }, came: { $came } ({ $share }
 
 ## Visit loop: the patient's side
 visit-confirmation-title = ✅ <b>You are booked</b>
-visit-changed-title = 🔄 <b>Your appointment has moved</b>
+visit-changed-title = 🔄 <b>Your appointment has been rescheduled</b>
 visit-when = 🗓 { $when }
 visit-doctor = 👩‍⚕️ Doctor: { $doctor }
 visit-address = 📍 { $address }
@@ -449,21 +452,21 @@ visit-reminder-question = Will you come?
 visit-button-come = ✅ I'll come
 visit-button-move = ↪️ Move
 visit-button-cancel = ✖️ Cancel
-visit-come-done = ✅ Thank you! See you { $when }.
+visit-come-done = ✅ Thank you! See you on { $when }.
 visit-move-ask = ↪️ When would suit you better? Write a day and time, and a manager will find a new time and send you a confirmation.
-visit-move-done = Thank you! Your wish is with a manager. We will send you the new time once it is set.
-visit-cancel-ask = Cancel the appointment { $when }?
+visit-move-done = Thank you! We have passed this on to a manager and will send you the new time once it is set.
+visit-cancel-ask = Cancel your appointment on { $when }?
 visit-cancel-yes = ✖️ Yes, cancel
 visit-cancel-no = ← No, keep it
 visit-cancel-done = The appointment is cancelled. To book again, tap “📝 Book a consultation”.
 visit-cancel-kept = Fine, the appointment stays: { $when }.
 visit-stale = This appointment has changed since: see the latest message about it.
-visit-follow-up = How did your appointment { $when } go? If you came, please rate the visit.
+visit-follow-up = How did your appointment on { $when } go? If you came, please rate the visit.
 visit-button-missed = 🚫 I did not come
 visit-rated = Your rating: { $stars }
 visit-low-ask = We are sorry the visit did not go as it should. What went wrong? Write it here and a manager will call you back.
-visit-low-thanks = Thank you for telling us. A manager has it and will contact you.
-visit-high-thanks = Thank you for the high rating! Would you like to share a review? Write a few words: the review appears once it is checked. You can skip this.
+visit-low-thanks = Thank you for telling us. We have passed it on to a manager, who will contact you.
+visit-high-thanks = Thank you for the high rating! Would you like to share a review? Write a few words: it will appear once it has been checked. You can skip this.
 visit-missed-done = Sorry it did not work out. To book again, tap “📝 Book a consultation”.
 visit-mydata-title = <b>Appointments</b>
 visit-mydata-line = 🗓 { $when }, request No. { $number }: { $state }
@@ -483,7 +486,7 @@ edit-mark-hidden = 🙈 hidden
 edit-mark-changed = ✏️ changed
 edit-button = ✏️ { $number }. { $name }
 edit-ask-service = <b>{ $name }</b>: send the new price (a number, e.g. 1800), a new name (in your language, or another with a prefix: <code>ru: Консультация</code>), <code>hidden</code> to take it off the price list or <code>shown</code> to bring it back. /cancel to stop.
-edit-ask-phone = <b>{ $address }</b>, now { $phone }: send the new phone, like +74951234567. /cancel to stop.
+edit-ask-phone = <b>{ $address }</b>, now { $phone }: send the new phone number, e.g. +74951234567. /cancel to stop.
 edit-ask-hours = <b>{ $address }</b>, now: { $hours }. Send a day (or days) and hours: <code>mon 09:00-20:00</code>, <code>mon-fri 09:00-20:00</code>, <code>sun closed</code>. /cancel to stop.
 edit-what-phone = Phone of { $address }
 edit-what-hours = Hours of { $address }
@@ -496,9 +499,9 @@ edit-cancel-hint = Send it again, or /cancel.
 edit-target-gone = This item is no longer in the files (they were reloaded). Open the list again.
 edit-state-shown = shown
 edit-state-hidden = hidden
-edit-problem-price = A price is a whole number of roubles, from 1 to 10 000 000.
+edit-problem-price = A price is a whole number of roubles, from 1 to 10,000,000.
 edit-problem-name = A name is one line without &lt;, &gt; or &amp;.
-edit-problem-phone = A phone in international form, like +74951234567.
+edit-problem-phone = A phone number in international format, e.g. +74951234567.
 edit-problem-hours = Hours look like <code>mon 09:00-20:00</code>, <code>mon-fri 09:00-20:00</code> or <code>sun closed</code>.
 edit-problem-too-long = That is too long.
 edit-usage-reset = <code>/prices reset N</code>, where N is the service's number in /prices.
@@ -559,7 +562,7 @@ escalation-reminder = ⏰ <b>Request No. { $number } is waiting</b>: nobody has 
 escalation-reminder-second = ⏰⏰ <b>Second reminder: request No. { $number }</b> is still not taken after { $minutes } min of working time.
 escalation-on-duty = On duty: { $staff }
 escalation-on-duty-link = on duty
-escalation-stats-title = <b>Time to the first 🙋 take</b> (median, working time):
+escalation-stats-title = <b>Time to the first “🙋 Take”</b> (median, working time):
 escalation-stats-day = • { $day }: { $minutes } min ({ $count })
 escalation-stats-manager = • { $manager }: { $minutes } min ({ $count })
 escalation-stats-none = No request was taken in this period.
@@ -577,7 +580,7 @@ tpl-usage =
 tpl-added = ✅ Template <b>{ $name }</b> added.
 tpl-edited = ✅ Template <b>{ $name }</b> changed.
 tpl-removed = 🗑 Template <b>{ $name }</b> removed.
-tpl-exists = A template named <b>{ $name }</b> exists already: <code>/templates edit { $name } text</code> changes it.
+tpl-exists = A template named <b>{ $name }</b> already exists: <code>/templates edit { $name } text</code> changes it.
 tpl-not-found = No template named <b>{ $name }</b>.
 tpl-problem-name = A template's name is one word (letters, digits, _ and -), up to 32 characters.
 tpl-problem-empty = The template's text is empty.
@@ -610,7 +613,7 @@ staffhelp-text =
     📋 Templates — send a ready answer to the patient
     A reply to a card or to a patient's message is sent to the patient.
 
-    A request nobody takes is raised again in this chat after { $minutes } min of working time, and once more after { $twice } min.
+    If nobody takes a request, the bot reminds this chat about it after { $minutes } min of working time, and again after { $twice } min.
 staffhelp-command-requests = Requests, newest first
 staffhelp-command-request = One request with its history
 staffhelp-command-reviews = Reviews to moderate
