@@ -6,10 +6,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from dataclasses import dataclass
+
+from sqlalchemy.exc import OperationalError
 
 from bot.clock import Clock, utc_now
 from storage.database import HEAD_REVISION, Database, DatabaseTooNewError
+from storage.dialects import sqlite_is_busy
 from storage.legacy import LegacyDatabaseError
 from storage.repositories import (
     AppointmentRepository,
@@ -110,6 +115,12 @@ def make_storage(database: Database, *, clock: Clock = utc_now) -> Storage:
     )
 
 
+STARTUP_LOCK_ATTEMPTS = 12
+STARTUP_LOCK_RETRY_SECONDS = 0.5
+"""A start that finds the SQLite file locked (each attempt waits SQLite's 5 s busy timeout
+first) tries again this many times: about a minute in all."""
+
+
 async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
     """Connect to `DATABASE_URL`, migrate it to this release's schema, and return the storage.
 
@@ -118,10 +129,20 @@ async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
     """
     database = Database.connect(database_url)
     try:
-        if await database.schema_revision() != HEAD_REVISION:
-            from storage.migrate import migrate  # Alembic only when there is work for it
+        for attempt in itertools.count(1):
+            try:
+                if await database.schema_revision() != HEAD_REVISION:
+                    from storage.migrate import migrate  # Alembic only when there is work
 
-            await migrate(database)
+                    await migrate(database)
+                break
+            except OperationalError as error:
+                # Instances starting together on one SQLite file: one migrates, holding the
+                # file for as long as that takes on a busy machine; the others wait for it
+                # rather than fail to start after SQLite's 5 s.
+                if not sqlite_is_busy(error) or attempt == STARTUP_LOCK_ATTEMPTS:
+                    raise
+                await asyncio.sleep(STARTUP_LOCK_RETRY_SECONDS)
     except BaseException:
         await database.close()
         raise

@@ -240,3 +240,25 @@ async def test_healthz_fails_on_a_database_that_accepts_no_writes(tmp_path: Path
     finally:
         await read_only.database.close()
         await writable.close()
+
+
+async def test_a_start_waits_for_another_instance_holding_the_sqlite_file(tmp_path: Path) -> None:
+    """Instances starting together: one migrates and holds the file, on a busy machine for
+    longer than SQLite's 5 s busy timeout; the others wait for it instead of failing."""
+    from storage import open_storage
+
+    path = tmp_path / "clinic.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")  # as a migration in progress holds it
+    opening = asyncio.create_task(open_storage(f"sqlite:///{path}"))
+    try:
+        # Past one busy timeout: the first attempt has failed and a later one is waiting.
+        await asyncio.sleep(6.0)
+        assert not opening.done()
+        other.execute("COMMIT")
+        storage = await asyncio.wait_for(opening, timeout=30)
+        await storage.close()
+    finally:
+        other.close()
+        if not opening.done():
+            opening.cancel()
