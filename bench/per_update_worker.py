@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -57,10 +58,7 @@ MANAGER_ID = 4242
 FIRST_PATIENT_ID = 7_000_000
 
 
-BACKGROUND_YIELDS = 200
-QUIET_YIELDS = 10
-"""Turns of the event loop given to background work after a session (`Replay`): it is
-over once this many pass without a post."""
+CARD_WAIT_SECONDS = 5.0
 
 
 @dataclass
@@ -88,6 +86,8 @@ class CannedTelegram:
     next_message_id: int = 1
     posted: list[Posted] = field(default_factory=list)
     new_messages: int = 0  # what Telegram's 30 messages a second counts
+    # Set at every post: a replay waiting for the outbox's card wakes on it.
+    post_seen: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _chat(chat_id: int) -> dict[str, Any]:
@@ -195,6 +195,7 @@ class CannedSession(BaseSession):
             return True
         telegram.messages[(chat_id, int(message["message_id"]))] = message
         telegram.posted.append(Posted(chat_id, message))
+        telegram.post_seen.set()
         return message
 
 
@@ -434,8 +435,7 @@ class Replay:
             mark = len(self.telegram.posted)
             records.append(await self.feed(step.name, raw))
             last = self._expected(user_id, step, mark)
-        await self._let_background_work_run()
-        card = self._newest_card()
+        card = await self._card_to_press()
         if card is not None:
             manager = self._user(MANAGER_ID, "Manager")
             self.pressed_cards.add(int(card["message_id"]))
@@ -443,19 +443,16 @@ class Replay:
             records.append(await self.feed("manager status", raw))
         return records
 
-    async def _let_background_work_run(self) -> None:
-        """Give the loop to the tasks the session woke (clinic-bot's outbox posts its cards)
-        until they post nothing more: with canned answers no update ever waits, so nothing
-        else would let them run before the manager's press. Their CPU counts in the batch."""
-        posted, quiet = len(self.telegram.posted), 0
-        for _ in range(BACKGROUND_YIELDS):
-            await asyncio.sleep(0)
-            if len(self.telegram.posted) != posted:
-                posted, quiet = len(self.telegram.posted), 0
-            else:
-                quiet += 1
-                if quiet == QUIET_YIELDS:
-                    return
+    async def _card_to_press(self) -> dict[str, Any] | None:
+        """The newest request card not pressed yet, once it is posted: with canned answers no
+        update ever waits, so clinic-bot's outbox, a task of its own, posts its cards only
+        while this gives it the loop. Its CPU counts in the batch."""
+        deadline = time.monotonic() + CARD_WAIT_SECONDS
+        while (card := self._newest_card()) is None and time.monotonic() < deadline:
+            self.telegram.post_seen.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.telegram.post_seen.wait(), deadline - time.monotonic())
+        return card
 
     def _expected(self, user_id: int, step: Step, mark: int) -> dict[str, Any]:
         for posted in reversed(self.telegram.posted[mark:]):
