@@ -9,7 +9,7 @@ touch (Friday until 00:00, Saturday from 00:00) read as one opening.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -73,9 +73,9 @@ def _intervals(
     hours: Mapping[int, OpeningPeriod],
     holidays: Collection[date],
     zone: ZoneInfo,
-) -> list[tuple[datetime, datetime]]:
-    """UTC (start, end) of every opening starting on `first_day` and the `days` after it."""
-    result: list[tuple[datetime, datetime]] = []
+) -> Iterator[tuple[datetime, datetime]]:
+    """UTC (start, end) of every opening starting on `first_day` and the `days` after it, in
+    order, made as they are asked for: the status needs the next few days, not a year's."""
     for offset in range(days + 1):
         day = first_day + timedelta(days=offset)
         period = hours.get(day.weekday())
@@ -85,8 +85,7 @@ def _intervals(
         start = to_utc(datetime.combine(day, period.start), zone)
         end = to_utc(datetime.combine(end_day, period.end), zone)
         if end > start:  # a daylight-saving change could swallow a very short period
-            result.append((start, end))
-    return result
+            yield start, end
 
 
 def status_at(
@@ -102,9 +101,10 @@ def status_at(
     today = to_clinic(moment, zone).date()
     # yesterday's period may still run past midnight
     intervals = _intervals(today - timedelta(days=1), LOOKAHEAD_DAYS, hours, holidays, zone)
-    for index, (start, end) in enumerate(intervals):
+    for start, end in intervals:
         if start <= moment < end:
-            for next_start, next_end in intervals[index + 1 :]:
+            # Openings that run on without a break (a night shift after a day one) extend it.
+            for next_start, next_end in intervals:
                 if next_start > end:
                     break
                 end = max(end, next_end)
