@@ -13,10 +13,12 @@ than the message (with several instances, each keeps 30 a second of its own). Th
 are counted a little longer than Telegram's, so that the clocks of the bot, the database
 and Telegram may differ a little without Telegram ever having to refuse one.
 
-A post counts towards the overall limit from the moment it takes its slot until a window
+A post counts towards the overall limit from the moment it takes its slot until a second
 after Telegram answered it: Telegram counts it when the request arrives, which, on a busy
 process or a slow network, may be well after the slot was taken; counted from the slot,
-posts that left late arrived together with the next second's and drew 429s.
+posts that left late arrived together with the next second's and drew 429s. Counted so, no
+second of Telegram's can hold more posts than the bot let go in one of its own, and the
+window needs no margin.
 """
 
 from __future__ import annotations
@@ -104,15 +106,20 @@ MULTI_POSTING_METHODS: tuple[type[TelegramMethod[Any]], ...] = (
 )
 
 
+OVERALL_WINDOW_SECONDS = 1.0
+"""The overall limit's window, counted from Telegram's answers (see the module's note)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SendPace:
-    """Telegram's limits, and how much longer than Telegram's the bot counts its windows."""
+    """Telegram's limits, and how much longer than Telegram's the bot counts a chat's window
+    (the overall one is counted from Telegram's answers instead, `OVERALL_WINDOW_SECONDS`)."""
 
     per_chat_limit: int = 20
     per_chat_window_seconds: float = 60.0
     overall_per_second: int = 30
-    # A tenth of Telegram's window: 6 s of a minute, far beyond any clock difference or
-    # network delay, at the cost of two messages a minute fewer in the busiest hour.
+    # A tenth of Telegram's window for a chat: 6 s of a minute, far beyond any clock
+    # difference or network delay, at the cost of two messages a minute fewer at most.
     margin: float = 0.1
 
 
@@ -189,7 +196,7 @@ class SendPacingMiddleware(BaseRequestMiddleware):
         stretch = 1.0 + pace.margin
         if not into_manager_chat:
             async with self._line:
-                await self._overall_slot(pace.overall_per_second, stretch)
+                await self._overall_slot(pace.overall_per_second, OVERALL_WINDOW_SECONDS)
             return
         await self._take(
             self._manager_chat_id,
@@ -198,7 +205,7 @@ class SendPacingMiddleware(BaseRequestMiddleware):
         )
         # Ahead of the patients' line: at most 20 a minute, so it cannot starve them, and the
         # clinic keeps seeing requests while hundreds of patients' answers wait for the pace.
-        await self._overall_slot(pace.overall_per_second, stretch)
+        await self._overall_slot(pace.overall_per_second, OVERALL_WINDOW_SECONDS)
 
     async def _overall_slot(self, limit: int, window_seconds: float) -> None:
         while (wait := self._overall_wait(limit, window_seconds)) > 0:
