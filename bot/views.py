@@ -98,7 +98,7 @@ def booking_summary(t: Translator, content: LocaleContent, draft: BookingDraft) 
             ),
         },
         service=service_name(t, content, draft.service_id),
-        phone=draft.phone,
+        phone=display_phone(draft.phone),
     )
 
 

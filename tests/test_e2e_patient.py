@@ -181,7 +181,7 @@ async def test_full_booking_by_buttons_reaches_manager_chat(
     user = await _fill_booking(telegram, 401, "Ivan <b>Petrov</b> & Co")
     summary = telegram.last_message(user.id)
     assert "Ivan <b>Petrov</b> & Co" in summary["text"]
-    assert "+79161234567" in summary["text"]
+    assert "+7 916 123-45-67" in summary["text"]  # as people read it
 
     done = await press(telegram, user, "✅ Подтвердить", "Ваша заявка № 1 принята")
     assert "№ 1" in done["text"]
@@ -242,7 +242,7 @@ async def test_edit_a_field_from_the_summary(
     await press(telegram, user, "Имя", "Как вас зовут?")
     summary = await say(telegram, user, "Мария Ивановна", "Проверьте, пожалуйста, заявку")
     assert "Имя: Мария Ивановна" in summary["text"]
-    assert "Телефон: +79161234567" in summary["text"]
+    assert "Телефон: +7 916 123-45-67" in summary["text"]  # as people read it
     await press(telegram, user, "✅ Подтвердить", "принята")
     card = await telegram.wait_for_message(MANAGER_CHAT_ID, "Мария Ивановна")
     assert "Вечером" in card["text"]
@@ -260,7 +260,7 @@ async def test_typed_phone_and_not_sure_service_in_english(
     await say(telegram, user, "weekdays after 18:00", "Briefly describe")
     await press(telegram, user, "⏭ Skip", "Consent to the processing")
     summary = await press(telegram, user, "✅ I agree", "Please check your request")
-    assert "Phone: +79167654321" in summary["text"]
+    assert "Phone: +7 916 765-43-21" in summary["text"]
     assert "Preferred time: weekdays after 18:00" in summary["text"]
     assert "Not sure" in summary["text"]
     await press(telegram, user, "✅ Confirm", "Your request No. 1 has been received")
