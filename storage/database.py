@@ -159,9 +159,7 @@ class Database:
         checkpoint writes the file and syncs it): when another writer holds the database it
         goes the usual way, in a transaction. PostgreSQL: a transaction.
         """
-        if self._inline_engine is not None and not (
-            self._write_lock is not None and self._write_lock.locked()
-        ):
+        if self._writes_inline():
             try:
                 with self._on_loop_thread() as connection:
                     connection.execute(statement, parameters)
@@ -184,9 +182,7 @@ class Database:
         PostgreSQL, `body` runs in `transaction()` through SQLAlchemy's `run_sync`. `body` may
         run twice (after a rollback): it must only read and write through `connection`.
         """
-        if self._inline_engine is not None and not (
-            self._write_lock is not None and self._write_lock.locked()
-        ):
+        if self._writes_inline():
             try:
                 with self._on_loop_thread() as connection:
                     begin_sqlite_write(connection)
@@ -196,6 +192,12 @@ class Database:
                     raise
         async with self.transaction() as connection:
             return await connection.run_sync(body)
+
+    def _writes_inline(self) -> bool:
+        """SQLite, and no write transaction of this process under way (it holds the lock)."""
+        return self._inline_engine is not None and not (
+            self._write_lock is not None and self._write_lock.locked()
+        )
 
     @contextmanager
     def _on_loop_thread(self) -> Iterator[Connection]:
