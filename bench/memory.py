@@ -1,13 +1,13 @@
-"""Bounded memory: RSS after 1,000 and after 50,000 distinct patients (issue 16, item 5).
+"""Bounded memory: RSS after 1,000, 10,000 and 50,000 distinct patients (issue 16, item 5).
 
 clinic-bot as `Application.create` assembles it (SQLite in a temporary directory), every
 patient's updates fed through `Dispatcher.feed_update`, the Bot API answered in-process by
 `CannedSession` (aiogram's supported transport hook; no network). Each patient opens the
 bot (/start: their language stored), and types a question (to the managers). RSS is read
-after a garbage collection once 1,000 patients were served, and again after 50,000: with
-every per-patient cache bounded, the second is within 10 % of the first.
+after a garbage collection once each number of patients in `--checkpoints` was served: with
+every per-patient cache bounded, the last is within 10 % of the first.
 
-    .venv/bin/python -m bench.memory [--first 1000] [--total 50000]
+    .venv/bin/python -m bench.memory [--checkpoints 1000,10000,50000]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -154,7 +154,8 @@ def rss_mb() -> float:
     return float(psutil.Process().memory_info().rss) / 2**20
 
 
-async def measure(first: int, total: int, workdir: Path) -> dict[str, float]:
+async def measure(checkpoints: Sequence[int], workdir: Path) -> dict[str, Any]:
+    """RSS after each number of distinct patients in `checkpoints` (ascending)."""
     from bot.app import Application
     from bot.settings import Settings
 
@@ -169,33 +170,37 @@ async def measure(first: int, total: int, workdir: Path) -> dict[str, float]:
     await application.bot.session.close()  # its own transport is not used
     bot = canned_bot()
     patients = Patients()
+    rss: dict[str, float] = {}
+    served = 0
+    started = time.perf_counter()
     try:
-        await serve(application.dispatcher, bot, patients, FIRST_PATIENT_ID, first)
-        after_first = rss_mb()
-        started = time.perf_counter()
-        await serve(application.dispatcher, bot, patients, FIRST_PATIENT_ID + first, total - first)
-        seconds = time.perf_counter() - started
-        after_total = rss_mb()
+        for checkpoint in checkpoints:
+            first_id = FIRST_PATIENT_ID + served
+            await serve(application.dispatcher, bot, patients, first_id, checkpoint - served)
+            served = checkpoint
+            rss[str(checkpoint)] = round(rss_mb(), 1)
     finally:
         await bot.session.close()
         await application.close()
+    first, last = rss[str(checkpoints[0])], rss[str(checkpoints[-1])]
     return {
-        "first_patients": first,
-        "total_patients": total,
-        "rss_after_first_mb": round(after_first, 1),
-        "rss_after_total_mb": round(after_total, 1),
-        "ratio": round(after_total / after_first, 3),
-        "seconds_for_rest": round(seconds, 1),
+        "rss_mb_after_patients": rss,
+        "ratio_last_to_first": round(last / first, 3),
+        "seconds": round(time.perf_counter() - started, 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--first", type=int, default=1_000)
-    parser.add_argument("--total", type=int, default=50_000)
+    parser.add_argument(
+        "--checkpoints",
+        default="1000,10000,50000",
+        help="distinct patients after which RSS is read, ascending (default 1000,10000,50000)",
+    )
     arguments = parser.parse_args()
+    checkpoints = sorted(int(value) for value in arguments.checkpoints.split(","))
     with tempfile.TemporaryDirectory() as workdir:
-        result = asyncio.run(measure(arguments.first, arguments.total, Path(workdir)))
+        result = asyncio.run(measure(checkpoints, Path(workdir)))
     print(json.dumps(result, indent=2))
 
 
