@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import ColumnElement, Connection, Update, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, utc_now
@@ -80,6 +80,23 @@ def _link(
                 name: link.excluded[name]
                 for name in ("patient_id", "kind", "ref_id", "text", "created_at")
             },
+        )
+    )
+
+
+def _marked_sent(rows: ColumnElement[bool], message_id: int | None, now: datetime) -> Update:
+    """The UPDATE that records `rows` as delivered in `message_id`, their claims given up."""
+    return (
+        update(outbox)
+        .where(rows)
+        .values(
+            status="sent",
+            message_id=message_id,
+            sent_at=now,
+            attempts=outbox.c.attempts + 1,
+            last_error=None,
+            lease_owner=None,
+            lease_until=None,
         )
     )
 
@@ -174,18 +191,7 @@ class OutboxRepository:
 
         def mark(connection: Connection) -> None:
             row = connection.execute(
-                update(outbox)
-                .where(outbox.c.id == outbox_id)
-                .values(
-                    status="sent",
-                    message_id=message_id,
-                    sent_at=now,
-                    attempts=outbox.c.attempts + 1,
-                    last_error=None,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-                .returning(
+                _marked_sent(outbox.c.id == outbox_id, message_id, now).returning(
                     outbox.c.chat_id,
                     outbox.c.patient_id,
                     outbox.c.kind,
@@ -215,19 +221,7 @@ class OutboxRepository:
         now = self._clock()
 
         def mark(connection: Connection) -> None:
-            connection.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(list(outbox_ids)))
-                .values(
-                    status="sent",
-                    message_id=message_id,
-                    sent_at=now,
-                    attempts=outbox.c.attempts + 1,
-                    last_error=None,
-                    lease_owner=None,
-                    lease_until=None,
-                )
-            )
+            connection.execute(_marked_sent(outbox.c.id.in_(list(outbox_ids)), message_id, now))
             self._renew_claims(connection, now)
 
         await self._database.write(mark)
