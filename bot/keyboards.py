@@ -186,11 +186,17 @@ def price_list(t: Translator, services: Sequence[Service]) -> InlineKeyboardMark
     return builder.as_markup()
 
 
+SERVICE_BUTTON_CHARS = 36
+"""Longer service names are cut on a phone's full-width button: the button then shows the
+short name, and the choice is confirmed with the full one."""
+
+
 @_reused
 def service_choice(t: Translator, services: Sequence[Service]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for service in services:
-        builder.button(text=service.name, callback_data=ServiceCallback(service=service.id))
+        label = service.name if len(service.name) <= SERVICE_BUTTON_CHARS else service.short
+        builder.button(text=label, callback_data=ServiceCallback(service=service.id))
     builder.button(text=t("book-service-not-sure"), callback_data=ServiceCallback(service=NOT_SURE))
     builder.button(
         text=t("form-cancel-button"), callback_data=BookingCallback(action=BookingAction.CANCEL)

@@ -371,3 +371,21 @@ async def test_a_phone_with_letters_or_an_extension_is_refused_with_its_reason(
     await say(telegram, user, "+7-916-ABC-DEFG", "есть буквы")
     await say(telegram, user, "+7 916 123-45-67 доб. 123", "Добавочный номер")
     await say(telegram, user, "+7 916 123-45-67", "Когда вам удобно")
+
+
+# --- service buttons fit a phone's screen -----------------------------------------------------
+
+
+async def test_service_buttons_fit_a_phone_and_the_choice_names_the_service_in_full(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    user = await patient(telegram, 1990, "Анна")
+    ask = await tap(telegram, user, BOOK, "Какая услуга")
+    labels = _buttons(telegram, ask)
+    # Telegram cuts a long text on a full-width button: the 47-character name goes short.
+    assert all(len(label) <= 36 for label in labels), labels
+    assert "Консультация врача" in labels
+    assert "Второй курс лечения (12 сеансов)" in labels  # a name that fits stays whole
+    await press(telegram, user, "Консультация врача", "Как вас зовут?")
+    (chosen,) = [m for m in telegram.chat_messages(user.id) if m["message_id"] == ask["message_id"]]
+    assert "Консультация врача по лечению остеопороза стопы" in chosen["text"]
