@@ -112,7 +112,7 @@ async def test_booking_and_the_managers_reply_in_the_browser(browser: Browser) -
             await tap(patient, "🌆 Вечером (17:00–20:00)", "Коротко опишите")
             await tap(patient, "⏭ Пропустить", "Согласие на обработку")
             await tap(patient, "✅ Согласен(на)", "Проверьте, пожалуйста, заявку")
-            await expect(latest).to_contain_text("+79991234567")  # the shared contact
+            await expect(latest).to_contain_text("+7 999 123-45-67")  # the shared contact
             await tap(patient, "✅ Подтвердить", "Ваша заявка № 1 принята")
             await expect(keyboard.get_by_role("button", name="💳 Цены")).to_be_visible()
 

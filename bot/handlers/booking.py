@@ -55,7 +55,7 @@ from bot.services.forms import (
     single_line,
 )
 from bot.services.out_of_hours import closed_at, closed_notice
-from bot.services.phone import PhoneProblem, normalize_phone, phone_problem
+from bot.services.phone import PhoneProblem, display_phone, normalize_phone, phone_problem
 from bot.services.requests import new_form_token, submit_request
 from bot.settings import Settings
 from bot.states import BookingForm
@@ -417,7 +417,9 @@ async def phone_entered(
         return
     await state.update_data(phone=phone)
     # The contact button has done its job; the next steps only need "Cancel".
-    await message.answer(t("book-phone-saved", phone=phone), reply_markup=keyboards.form_cancel(t))
+    await message.answer(
+        t("book-phone-saved", phone=display_phone(phone)), reply_markup=keyboards.form_cancel(t)
+    )
     await _next_step(message, state, content, t, BookingForm.time)
 
 
