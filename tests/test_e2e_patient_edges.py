@@ -389,3 +389,24 @@ async def test_service_buttons_fit_a_phone_and_the_choice_names_the_service_in_f
     await press(telegram, user, "Консультация врача", "Как вас зовут?")
     (chosen,) = [m for m in telegram.chat_messages(user.id) if m["message_id"] == ask["message_id"]]
     assert "Консультация врача по лечению остеопороза стопы" in chosen["text"]
+
+
+async def test_an_old_summarys_confirm_leaves_a_new_form_alone(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    """Confirm of a summary whose form was cancelled (it made no request), pressed while the
+    patient fills in a new form: the button is stale, and the new form goes on."""
+    user = await patient(telegram, 1991, "Пётр")
+    await _to_complaint(telegram, user)
+    summary = await press(telegram, user, "⏭ Пропустить", "Согласие на обработку")
+    summary = await press(telegram, user, "✅ Согласен(на)", "Проверьте")
+    confirm = next(data for text, data in telegram.inline_buttons(summary) if text == CONFIRM)
+    await press(telegram, user, "✖️ Отмена", "Заполнение отменено")
+    await tap(telegram, user, BOOK, "Какая услуга")
+    since = telegram.mark()
+    telegram.press(user, summary, confirm)
+    await telegram.wait_for_call(
+        "answerCallbackQuery", lambda call: "неактивна" in call.params.get("text", ""), since=since
+    )
+    await press(telegram, user, "Массаж стопы", "Как вас зовут?")  # the new form goes on
+    assert await clinic.storage.requests.list_requests(None) == []

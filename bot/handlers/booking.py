@@ -573,8 +573,11 @@ async def confirm(
         return
     draft = _draft(data)
     if draft is None or "consent_version" not in data:
-        # The form may have just been confirmed by the same press handled elsewhere.
-        await confirmed_before(callback, callback_data, callback_answer, state, request_repo, t)
+        # The form may have just been confirmed by the same press handled elsewhere;
+        # otherwise it was damaged from outside, and starting over is the honest answer.
+        if not await _remind_of_request(callback, callback_data, callback_answer, request_repo, t):
+            await state.clear()
+            await callback.message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
         return
     clinic_content = content.for_locale(settings.default_locale)
     patient = _patient(callback.from_user)
@@ -631,25 +634,33 @@ async def confirmed_before(
     callback: CallbackQuery,
     callback_data: BookingCallback,
     callback_answer: CallbackAnswer,
-    state: FSMContext,
     request_repo: RequestRepository,
     t: Translator,
 ) -> None:
     """Confirm pressed on a summary whose form is over: pressed twice, or the first press
-    handled by another instance. The patient is reminded of the request the form made (a
-    notice on the button: its confirmation is already in the chat); a form that made none
-    (cancelled, expired) is started over."""
+    handled by another instance. Without a request of that form the button is stale, and
+    whatever the patient does now is left alone."""
+    if not await _remind_of_request(callback, callback_data, callback_answer, request_repo, t):
+        callback_answer.text = t("stale-button")
+
+
+async def _remind_of_request(
+    callback: CallbackQuery,
+    callback_data: BookingCallback,
+    callback_answer: CallbackAnswer,
+    request_repo: RequestRepository,
+    t: Translator,
+) -> bool:
+    """If the form of this Confirm made a request, remind the patient of its number on the
+    button (its confirmation is already in the chat) and take the buttons off."""
     request_id = (
         await request_repo.request_of_form(callback_data.value) if callback_data.value else None
     )
-    if request_id is not None:
-        callback_answer.text = t("book-already-done", number=str(request_id))
-        await remove_buttons(callback)
-        return
-    if await state.get_state() is not None:
-        await state.clear()
-    if isinstance(callback.message, Message):
-        await callback.message.answer(t("book-restart"), reply_markup=keyboards.main_menu(t))
+    if request_id is None:
+        return False
+    callback_answer.text = t("book-already-done", number=str(request_id))
+    await remove_buttons(callback)
+    return True
 
 
 async def _retire_summary(callback: CallbackQuery) -> None:
