@@ -9,9 +9,9 @@ the session, below every sender: each request that posts a message waits for a s
 The manager chat's slots are taken in the database (a send log), so its limit holds for all
 bot processes together and across a restart. The overall limit is kept in the process: it
 is met many times a second, and a database write per message to a patient would cost more
-than the message (with several instances, each keeps 30 a second of its own). The windows
-are counted a little longer than Telegram's, so that the clocks of the bot, the database
-and Telegram may differ a little without Telegram ever having to refuse one.
+than the message (with several instances, each keeps 30 a second of its own). A chat's
+window is counted a little longer than Telegram's, so that the clocks of the bot, the
+database and Telegram may differ a little without Telegram ever having to refuse one.
 
 A post counts towards the overall limit from the moment it takes its slot until a second
 after Telegram answered it: Telegram counts it when the request arrives, which, on a busy
