@@ -1,7 +1,8 @@
 """THE place for what truly differs between SQLite and PostgreSQL; everything else is written once.
 
 - SQLite's connection set-up: its pragmas, BEGIN IMMEDIATE for writers, and the inline
-  connection of `Database.lookup`/`write_one` on the event loop's thread (with its pragmas);
+  connection of `Database.lookup`/`write_one`/`write` on the event loop's thread (with its
+  pragmas, and the BEGIN IMMEDIATE of `write`);
 - the upsert construct (both have `on_conflict_do_update`/`_do_nothing`, from different modules);
 - PostgreSQL's advisory locks (migrations, the send log); SQLite's BEGIN IMMEDIATE serialises
   every writer instead;
