@@ -186,3 +186,11 @@ def postgres_dsn(postgres_server: PostgresServer) -> Iterator[str]:
         yield postgres_server.dsn(name)
     finally:
         postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on each backend: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/clinic.db"
+    return str(request.getfixturevalue("postgres_dsn"))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,13 +46,6 @@ RULES = VisitRules(
     quiet=QuietHours.parse("21:00-09:00"),
     zone=MOSCOW,
 )
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/clinic.db"
-    return str(request.getfixturevalue("postgres_dsn"))
 
 
 @pytest.fixture

@@ -20,13 +20,6 @@ pytest_plugins = ("tests.pg",)
 AT = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/clinic.db"
-    return str(request.getfixturevalue("postgres_dsn"))
-
-
 @pytest.fixture
 async def storage(database_url: str) -> AsyncIterator[Storage]:
     opened = await open_storage(database_url)

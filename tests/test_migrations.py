@@ -83,13 +83,6 @@ async def _schema_differences(storage: Storage) -> list[Any]:
 # --- fresh databases ------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/clinic.db"
-    return str(request.getfixturevalue("postgres_dsn"))
-
-
 def test_the_head_revision_is_known_without_alembic() -> None:
     """`open_storage` skips Alembic for a database at HEAD_REVISION: it must be the head."""
     assert head_revision() == HEAD_REVISION

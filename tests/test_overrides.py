@@ -165,13 +165,6 @@ def test_the_store_keeps_overrides_over_reloaded_files(files: Content, tmp_path:
 # --------------------------------------------------------------------------- storage
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/clinic.db"
-    return str(request.getfixturevalue("postgres_dsn"))
-
-
 @pytest.fixture
 async def storage(database_url: str) -> AsyncIterator[Storage]:
     opened = await open_storage(database_url, clock=ManualClock(NOW))

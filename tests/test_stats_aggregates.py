@@ -12,7 +12,6 @@ import random
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, insert, select
@@ -29,13 +28,6 @@ NOW = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)
 START = NOW - timedelta(days=3 * 365)
 SERVICES = ("consult", "checkup", None, "xray")
 CHAT = -100
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/clinic.db"
-    return str(request.getfixturevalue("postgres_dsn"))
 
 
 @pytest.fixture
