@@ -117,8 +117,8 @@ def make_storage(database: Database, *, clock: Clock = utc_now) -> Storage:
 
 STARTUP_LOCK_ATTEMPTS = 12
 STARTUP_LOCK_RETRY_SECONDS = 0.5
-"""A start that finds the SQLite file locked (each attempt waits SQLite's 5 s busy timeout
-first) tries again this many times: about a minute in all."""
+"""A start or `db upgrade` that finds the SQLite file locked (each attempt waits SQLite's
+5 s busy timeout first) tries again this many times: about a minute in all."""
 
 
 async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
@@ -129,20 +129,7 @@ async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
     """
     database = Database.connect(database_url)
     try:
-        for attempt in itertools.count(1):
-            try:
-                if await database.schema_revision() != HEAD_REVISION:
-                    from storage.migrate import migrate  # Alembic only when there is work
-
-                    await migrate(database)
-                break
-            except OperationalError as error:
-                # Instances starting together on one SQLite file: one migrates, holding the
-                # file for as long as that takes on a busy machine; the others wait for it
-                # rather than fail to start after SQLite's 5 s.
-                if not sqlite_is_busy(error) or attempt == STARTUP_LOCK_ATTEMPTS:
-                    raise
-                await asyncio.sleep(STARTUP_LOCK_RETRY_SECONDS)
+        await _at_head(database)
     except BaseException:
         await database.close()
         raise
@@ -151,6 +138,30 @@ async def open_storage(database_url: str, *, clock: Clock = utc_now) -> Storage:
 
 async def upgrade_database(database_url: str) -> str:
     """`clinic-bot db upgrade`: migrate the database of `database_url`; its revision after."""
-    from storage.migrate import upgrade_database as upgrade
+    database = Database.connect(database_url)
+    try:
+        return await _at_head(database)
+    finally:
+        await database.close()
 
-    return await upgrade(database_url)
+
+async def _at_head(database: Database) -> str:
+    """Migrate `database` to this release's head revision unless it is there; the revision.
+
+    Instances starting together on one SQLite file: one migrates, holding the file for as
+    long as that takes on a busy machine; the others wait for it rather than fail after
+    SQLite's 5 s.
+    """
+    for attempt in itertools.count(1):
+        try:
+            revision = await database.schema_revision()
+            if revision == HEAD_REVISION:
+                return revision
+            from storage.migrate import migrate  # Alembic only when there is work for it
+
+            return await migrate(database)
+        except OperationalError as error:
+            if not sqlite_is_busy(error) or attempt == STARTUP_LOCK_ATTEMPTS:
+                raise
+            await asyncio.sleep(STARTUP_LOCK_RETRY_SECONDS)
+    raise AssertionError("unreachable")  # itertools.count never ends

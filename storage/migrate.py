@@ -69,12 +69,3 @@ async def migrate(database: Database) -> str:
     async with database.transaction() as connection:
         await lock_for_migration(connection)
         return await connection.run_sync(_upgrade)
-
-
-async def upgrade_database(database_url: str) -> str:
-    """`clinic-bot db upgrade`: migrate the database of `database_url`; the revision."""
-    database = Database.connect(database_url)
-    try:
-        return await migrate(database)
-    finally:
-        await database.close()
