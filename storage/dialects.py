@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,31 +77,25 @@ NO_TRANSACTION = "clinic_no_transaction"
 checkpoint refuses to run inside one)."""
 
 
+_BEGIN_WRITE = "BEGIN IMMEDIATE"
+
+
 def prepare_sqlite(engine: AsyncEngine) -> None:
     """SQLite: our pragmas on every connection, and transactions begun by us (SQLAlchemy's
     recipe for pysqlite/aiosqlite): BEGIN IMMEDIATE for writes, so that a writer takes the
     lock at once instead of failing halfway when another one holds it."""
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def configure(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # the driver emits no BEGIN of its own
-        cursor = dbapi_connection.cursor()
-        try:
-            for pragma in SQLITE_PRAGMAS:
-                cursor.execute(pragma)
-        finally:
-            cursor.close()
+    event.listen(engine.sync_engine, "connect", _configured_with(SQLITE_PRAGMAS))
 
     @event.listens_for(engine.sync_engine, "begin")
     def begin(connection: Connection) -> None:
         options = connection.get_execution_options()
         if options.get(NO_TRANSACTION, False):
             return
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE, False) else "BEGIN")
+        connection.exec_driver_sql(_BEGIN_WRITE if options.get(WRITE, False) else "BEGIN")
 
 
 def sqlite_inline_engine(url: URL) -> Engine:
-    """The synchronous connection of `Database.lookup` and `Database.write_one` (one, used by
+    """The synchronous connection of `Database.lookup`, `write_one` and `write` (one, used by
     the event loop's thread)."""
     engine = create_engine(
         url.set(drivername="sqlite+pysqlite"),
@@ -110,24 +104,31 @@ def sqlite_inline_engine(url: URL) -> Engine:
         connect_args={"check_same_thread": False},
     )
 
-    @event.listens_for(engine, "connect")
+    # Each statement alone, committed as it ends (`write` begins its own transaction): no
+    # snapshot is kept between two.
+    event.listen(engine, "connect", _configured_with(SQLITE_INLINE_PRAGMAS))
+    return engine
+
+
+def _configured_with(pragmas: Sequence[str]) -> Callable[[Any, Any], None]:
+    """A "connect" listener: the driver emits no BEGIN of its own, and `pragmas` are set."""
+
     def configure(dbapi_connection: Any, _record: Any) -> None:
-        # Each statement alone, committed as it ends: no BEGIN, no snapshot kept between two.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            for pragma in SQLITE_INLINE_PRAGMAS:
+            for pragma in pragmas:
                 cursor.execute(pragma)
         finally:
             cursor.close()
 
-    return engine
+    return configure
 
 
 def begin_sqlite_write(connection: Connection) -> None:
     """Start a write transaction on the inline connection (`Database.write`), taking the
     write lock at once, as every other SQLite writer of clinic-bot does."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql(_BEGIN_WRITE)
 
 
 def sqlite_is_busy(error: OperationalError) -> bool:
