@@ -45,6 +45,22 @@ def _confirm_press(telegram: FakeTelegramServer, user: FakeUser) -> dict[str, An
     return {"update_id": next(UPDATE_IDS), "callback_query": query}
 
 
+async def _feed(app: Application, update: dict[str, Any]) -> None:
+    """An update handed to one instance directly (it does not poll)."""
+    await app.dispatcher.feed_update(
+        app.bot, Update.model_validate(update, context={"bot": app.bot})
+    )
+
+
+def _texts_to(telegram: FakeTelegramServer, user: FakeUser, since: int) -> list[str]:
+    """The messages the bot sent the patient since the mark."""
+    return [
+        call.params["text"]
+        for call in telegram.calls[since:]
+        if call.method == "sendMessage" and call.params.get("chat_id") == user.id
+    ]
+
+
 async def test_confirm_pressed_on_two_instances_makes_one_request(
     clinic: RunningBot, telegram: FakeTelegramServer
 ) -> None:
@@ -57,22 +73,13 @@ async def test_confirm_pressed_on_two_instances_makes_one_request(
         presses = [_confirm_press(telegram, user) for _ in instances]
         since = telegram.mark()
         await asyncio.gather(
-            *(
-                app.dispatcher.feed_update(
-                    app.bot, Update.model_validate(update, context={"bot": app.bot})
-                )
-                for app, update in zip(instances, presses, strict=True)
-            )
+            *(_feed(app, update) for app, update in zip(instances, presses, strict=True))
         )
         storage = instances[0].storage
         (request,) = await storage.requests.list_requests(None)
         assert request.name == "Мария"
         assert await storage.outbox.pending_outbox_count() == 1
-        answers = [
-            call.params["text"]
-            for call in telegram.calls[since:]
-            if call.method == "sendMessage" and call.params.get("chat_id") == user.id
-        ]
+        answers = _texts_to(telegram, user, since)
         assert answers and all(f"№ {request.id}" in answer for answer in answers), answers
     finally:
         for app in instances:
@@ -97,19 +104,14 @@ async def test_a_confirm_pressed_again_after_the_form_ended_gives_the_same_numbe
         presses = [_confirm_press(telegram, user) for _ in instances]
         since = telegram.mark()
         for app, update in zip(instances, presses, strict=True):
-            await app.dispatcher.feed_update(
-                app.bot, Update.model_validate(update, context={"bot": app.bot})
-            )
+            await _feed(app, update)
         storage = instances[0].storage
         (request,) = await storage.requests.list_requests(None)
-        calls = telegram.calls[since:]
-        answers = [
-            call.params["text"]
-            for call in calls
-            if call.method == "sendMessage" and call.params.get("chat_id") == user.id
-        ]
+        answers = _texts_to(telegram, user, since)
         notices = [
-            call.params.get("text", "") for call in calls if call.method == "answerCallbackQuery"
+            call.params.get("text", "")
+            for call in telegram.calls[since:]
+            if call.method == "answerCallbackQuery"
         ]
         assert len(answers) == 1 and f"№ {request.id}" in answers[0], answers
         assert any(f"Заявка № {request.id} уже принята" in notice for notice in notices), notices
