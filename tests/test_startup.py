@@ -76,6 +76,15 @@ def _problem_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line and not line[:4].isdigit()]
 
 
+def _database_refused(status: int, stderr: str) -> str:
+    """The one line a start refused for its database printed (exit 5, no traceback)."""
+    assert status == 5, stderr
+    assert "Traceback" not in stderr
+    lines = _problem_lines(stderr)
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
 async def test_rejected_token_is_one_line_and_exit_3(tmp_path: Path, rejecting_api: str) -> None:
     status, _, stderr = await _clinic_bot(tmp_path, TELEGRAM_API_URL=rejecting_api)
     assert status == 3
@@ -176,12 +185,9 @@ async def test_a_file_that_is_not_a_database_stops_the_bot_at_once(
     broken = tmp_path / "broken.db"
     broken.write_bytes(content)
     status, _, stderr = await _clinic_bot(tmp_path, DATABASE_URL=f"sqlite:///{broken}")
-    assert status == 5, stderr
-    assert "Traceback" not in stderr
-    lines = _problem_lines(stderr)
-    assert len(lines) == 1, stderr
-    assert str(broken) in lines[0]
-    assert problem in lines[0]
+    line = _database_refused(status, stderr)
+    assert str(broken) in line
+    assert problem in line
 
 
 async def test_a_database_of_a_newer_release_is_refused(tmp_path: Path) -> None:
@@ -195,11 +201,9 @@ async def test_a_database_of_a_newer_release_is_refused(tmp_path: Path) -> None:
         await connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     await storage.close()
     status, _, stderr = await _clinic_bot(tmp_path, DATABASE_URL=f"sqlite:///{path}")
-    assert status == 5, stderr
-    lines = _problem_lines(stderr)
-    assert len(lines) == 1, stderr
-    assert "'9999'" in lines[0]
-    assert "newer release" in lines[0]
+    line = _database_refused(status, stderr)
+    assert "'9999'" in line
+    assert "newer release" in line
 
 
 def _read_only(path: Path) -> str:
@@ -215,10 +219,8 @@ async def test_a_read_only_database_is_refused_at_start(tmp_path: Path) -> None:
     storage = await open_storage(f"sqlite:///{path}")
     await storage.close()
     status, _, stderr = await _clinic_bot(tmp_path, DATABASE_URL=_read_only(path))
-    assert status == 5, stderr
-    lines = _problem_lines(stderr)
-    assert len(lines) == 1, stderr
-    assert "accepts no writes: attempt to write a readonly database" in lines[0]
+    line = _database_refused(status, stderr)
+    assert "accepts no writes: attempt to write a readonly database" in line
 
 
 async def test_healthz_fails_on_a_database_that_accepts_no_writes(tmp_path: Path) -> None:
