@@ -180,3 +180,25 @@ class TemplateCallback(CallbackData, prefix="tp"):
     request: int
     template: int = 0
     back: bool = False
+
+
+class EditTargetCallback(CallbackData, prefix="ed"):
+    """Staff's ✏️ on a service (`what` = service) or a branch's phone or hours."""
+
+    what: str
+    id: str
+
+
+class EditConfirmCallback(CallbackData, prefix="eo"):
+    """Staff's Apply or Cancel of an edit shown as old → new."""
+
+    apply: bool
+
+
+STAFF_PRIVATE_BUTTONS: tuple[type[CallbackData], ...] = (
+    StaffPageCallback,
+    StaffModerationCallback,
+    EditTargetCallback,
+    EditConfirmCallback,
+)
+"""Staff's buttons outside the manager chat (lists, moderation, price edits in a private chat)."""

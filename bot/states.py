@@ -19,3 +19,10 @@ class ReviewForm(StatesGroup):
     rating = State()
     text = State()
     signature = State()
+
+
+class EditForm(StatesGroup):
+    """Staff editing a price, a phone, hours or the announcement in a private chat."""
+
+    value = State()  # waiting for the new value
+    confirm = State()  # old → new shown, waiting for Apply or Cancel

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot import errors
-from bot.filters import PRIVATE_CALLBACK, PRIVATE_MESSAGE
+from bot.filters import PRIVATE_CALLBACK, PRIVATE_MESSAGE, MayBeStaff
 from bot.handlers import (
     appointments,
     articles,
@@ -29,8 +29,9 @@ from bot.middlewares import BanMiddleware
 def build_routers() -> list[Router]:
     """Fresh routers for one dispatcher.
 
-    The manager chat and the staff tools come first; the patient's features answer in private
-    chats only, and not to banned patients. The error router is last: error events reach it
+    The manager chat and the staff tools come first, behind one gate that a patient's
+    ordinary update fails at once; the patient's features answer in private chats only, and
+    not to banned patients. The error router is last: error events reach it
     wherever they are raised, while updates, which the routers above handle, never have to
     pass through it.
     """
@@ -51,7 +52,11 @@ def build_routers() -> list[Router]:
         visits.build_router(),
         fallback.build_router(),
     )
-    return [
+    staff = Router(name="staff")
+    gate = MayBeStaff()
+    staff.message.filter(gate)
+    staff.callback_query.filter(gate)
+    staff.include_routers(
         # Staff typing a new price or phone: before the manager chat's replies to patients.
         staff_prices.build_input_router(),
         # A manager typing an appointment's time: before the replies to patients too.
@@ -62,6 +67,5 @@ def build_routers() -> list[Router]:
         links.build_router(),
         # Reply templates and the staff's /help: before the patients' /help.
         templates.build_router(),
-        patients,
-        errors.build_router(),
-    ]
+    )
+    return [staff, patients, errors.build_router()]

@@ -14,13 +14,12 @@ from typing import Any
 
 from aiogram import F, Router, html
 from aiogram.filters import Command, CommandObject, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot import views
+from bot.callbacks import EditConfirmCallback, EditTargetCallback
 from bot.content import Branch, Content
 from bot.content_store import ContentStore, TextsLoader, reload_texts
 from bot.filters import TEXT_NOT_A_COMMAND, Magic
@@ -41,6 +40,7 @@ from bot.services.overrides import (
     service_keys,
 )
 from bot.staff import staff_member
+from bot.states import EditForm
 from storage.repositories import OverrideRepository
 
 logger = logging.getLogger(__name__)
@@ -56,22 +56,6 @@ MENU_BUTTONS = (
     "menu-language",
     "contacts-menu-button",
 )
-
-
-class EditTargetCallback(CallbackData, prefix="ed"):
-    """✏️ on a service (`what` = service) or a branch's phone or hours."""
-
-    what: str
-    id: str
-
-
-class EditConfirmCallback(CallbackData, prefix="eo"):
-    apply: bool
-
-
-class EditForm(StatesGroup):
-    value = State()  # waiting for the new value
-    confirm = State()  # old → new shown, waiting for Apply or Cancel
 
 
 async def save_overrides(
