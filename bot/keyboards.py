@@ -6,13 +6,13 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache, wraps
 from typing import Any, ParamSpec, TypeVar, cast
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
 )
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import (
     NOT_SURE,
@@ -48,8 +48,8 @@ Arguments = ParamSpec("Arguments")
 def _reused(build: Callable[Arguments, Markup]) -> Callable[Arguments, Markup]:
     """Build each distinct keyboard once, and hand out a fresh model of it every time.
 
-    A keyboard depends only on its arguments (texts come in through `t`); building one (and
-    aiogram's deep copies in InlineKeyboardBuilder) was ~15% of the CPU per update. The first
+    A keyboard depends only on its arguments (texts come in through `t`); building one was
+    ~15% of the CPU per update. The first
     build is kept as plain data and each answer gets a new model validated from it (~50 µs;
     a `model_copy(deep=True)` costs twice that). Fresh matters: aiogram's markups are mutable
     models, and a handler that changed a shared one would change every later answer.
@@ -125,7 +125,23 @@ def phone_request(t: Translator) -> ReplyKeyboardMarkup:
 
 
 def _nav_button(t: Translator, screen: Screen, key: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=t(key), callback_data=NavCallback(screen=screen).pack())
+    return _button(t(key), NavCallback(screen=screen))
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def _rows(buttons: Sequence[InlineKeyboardButton], *sizes: int) -> list[list[InlineKeyboardButton]]:
+    """`buttons` in rows of `sizes`, the last size repeated (InlineKeyboardBuilder.adjust's
+    rule). Built directly: the builder deep-copies every button on export."""
+    rows: list[list[InlineKeyboardButton]] = []
+    start = 0
+    while start < len(buttons):
+        size = sizes[min(len(rows), len(sizes) - 1)]
+        rows.append(list(buttons[start : start + size]))
+        start += size
+    return rows
 
 
 @_reused
@@ -135,12 +151,9 @@ def back_to_menu(t: Translator) -> InlineKeyboardMarkup:
 
 @_reused
 def article_sections(t: Translator, sections: Sequence[ArticleSection]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for section in sections:
-        builder.button(text=section.title, callback_data=ArticleCallback(section=section.id))
-    builder.adjust(1)
-    builder.row(_nav_button(t, Screen.BOOK, "nav-book"), _nav_button(t, Screen.MENU, "nav-menu"))
-    return builder.as_markup()
+    rows = [[_button(section.title, ArticleCallback(section=section.id))] for section in sections]
+    rows.append([_nav_button(t, Screen.BOOK, "nav-book"), _nav_button(t, Screen.MENU, "nav-menu")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 @_reused
@@ -175,15 +188,17 @@ def article_navigation(
 
 @_reused
 def price_list(t: Translator, services: Sequence[Service]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for service in services:
-        builder.button(
-            text=t("prices-book-service", service=service.short),
-            callback_data=PriceBookCallback(service=service.id),
-        )
-    builder.adjust(1)
-    builder.row(_nav_button(t, Screen.MENU, "nav-menu"))
-    return builder.as_markup()
+    rows = [
+        [
+            _button(
+                t("prices-book-service", service=service.short),
+                PriceBookCallback(service=service.id),
+            )
+        ]
+        for service in services
+    ]
+    rows.append([_nav_button(t, Screen.MENU, "nav-menu")])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 SERVICE_BUTTON_CHARS = 36
@@ -193,28 +208,28 @@ short name, and the choice is confirmed with the full one."""
 
 @_reused
 def service_choice(t: Translator, services: Sequence[Service]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for service in services:
-        label = service.name if len(service.name) <= SERVICE_BUTTON_CHARS else service.short
-        builder.button(text=label, callback_data=ServiceCallback(service=service.id))
-    builder.button(text=t("book-service-not-sure"), callback_data=ServiceCallback(service=NOT_SURE))
-    builder.button(
-        text=t("form-cancel-button"), callback_data=BookingCallback(action=BookingAction.CANCEL)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    buttons = [
+        _button(
+            service.name if len(service.name) <= SERVICE_BUTTON_CHARS else service.short,
+            ServiceCallback(service=service.id),
+        )
+        for service in services
+    ]
+    buttons.append(_button(t("book-service-not-sure"), ServiceCallback(service=NOT_SURE)))
+    buttons.append(_button(t("form-cancel-button"), BookingCallback(action=BookingAction.CANCEL)))
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 1))
 
 
 @_reused
 def time_slots(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for slot in TimeSlot:
-        builder.button(
-            text=t(f"book-time-{slot.value}"),
-            callback_data=BookingCallback(action=BookingAction.TIME, value=slot.value),
+    buttons = [
+        _button(
+            t(f"book-time-{slot.value}"),
+            BookingCallback(action=BookingAction.TIME, value=slot.value),
         )
-    builder.adjust(1)
-    return builder.as_markup()
+        for slot in TimeSlot
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 1))
 
 
 @_reused
@@ -247,64 +262,48 @@ def consent(t: Translator) -> InlineKeyboardMarkup:
 def booking_confirm(t: Translator, form_token: str) -> InlineKeyboardMarkup:
     """The summary's buttons; Confirm names its form, so that a press the form no longer
     waits for (pressed twice, or on another instance) finds the request it made."""
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t("book-confirm-button"),
-        callback_data=BookingCallback(action=BookingAction.CONFIRM, value=form_token),
-    )
-    builder.button(
-        text=t("book-edit-button"), callback_data=BookingCallback(action=BookingAction.EDIT)
-    )
-    builder.button(
-        text=t("form-cancel-button"), callback_data=BookingCallback(action=BookingAction.CANCEL)
-    )
-    builder.adjust(1, 2)
-    return builder.as_markup()
+    buttons = [
+        _button(
+            t("book-confirm-button"),
+            BookingCallback(action=BookingAction.CONFIRM, value=form_token),
+        ),
+        _button(t("book-edit-button"), BookingCallback(action=BookingAction.EDIT)),
+        _button(t("form-cancel-button"), BookingCallback(action=BookingAction.CANCEL)),
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 1, 2))
 
 
 @_reused
 def saved_details(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t("book-saved-yes"), callback_data=BookingCallback(action=BookingAction.REUSE)
-    )
-    builder.button(
-        text=t("book-saved-change"), callback_data=BookingCallback(action=BookingAction.RETYPE)
-    )
-    builder.button(
-        text=t("form-cancel-button"), callback_data=BookingCallback(action=BookingAction.CANCEL)
-    )
-    builder.adjust(2, 1)
-    return builder.as_markup()
+    buttons = [
+        _button(t("book-saved-yes"), BookingCallback(action=BookingAction.REUSE)),
+        _button(t("book-saved-change"), BookingCallback(action=BookingAction.RETYPE)),
+        _button(t("form-cancel-button"), BookingCallback(action=BookingAction.CANCEL)),
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2, 1))
 
 
 @_reused
 def booking_fields(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for field in BookingField:
-        builder.button(
-            text=t(f"book-field-{field.value}"),
-            callback_data=BookingCallback(action=BookingAction.FIELD, value=field.value),
+    buttons = [
+        _button(
+            t(f"book-field-{field.value}"),
+            BookingCallback(action=BookingAction.FIELD, value=field.value),
         )
-    builder.button(
-        text=t("book-edit-done"), callback_data=BookingCallback(action=BookingAction.CONFIRM)
-    )
-    builder.adjust(2, 2, 1, 1)
-    return builder.as_markup()
+        for field in BookingField
+    ]
+    buttons.append(_button(t("book-edit-done"), BookingCallback(action=BookingAction.CONFIRM)))
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2, 2, 1, 1))
 
 
 @_reused
 def review_stars(t: Translator) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for stars in range(1, 6):
-        builder.button(
-            text="⭐" * stars, callback_data=ReviewCallback(action=ReviewAction.RATE, stars=stars)
-        )
-    builder.button(
-        text=t("form-cancel-button"), callback_data=ReviewCallback(action=ReviewAction.CANCEL)
-    )
-    builder.adjust(1)
-    return builder.as_markup()
+    buttons = [
+        _button("⭐" * stars, ReviewCallback(action=ReviewAction.RATE, stars=stars))
+        for stars in range(1, 6)
+    ]
+    buttons.append(_review_cancel(t))
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 1))
 
 
 def _review_cancel(t: Translator) -> InlineKeyboardButton:
@@ -376,14 +375,12 @@ def reviews_pages(t: Translator, page: int, pages: int) -> InlineKeyboardMarkup:
 
 @_reused
 def languages(t: Translator, locales: Sequence[str]) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    for locale in locales:
-        builder.button(
-            text=t(f"language-name-{locale}"), callback_data=LanguageCallback(locale=locale)
-        )
-    builder.adjust(len(locales))
-    builder.row(_nav_button(t, Screen.MENU, "nav-menu"))
-    return builder.as_markup()
+    choices = [
+        _button(t(f"language-name-{locale}"), LanguageCallback(locale=locale)) for locale in locales
+    ]
+    return InlineKeyboardMarkup(
+        inline_keyboard=[choices, [_nav_button(t, Screen.MENU, "nav-menu")]]
+    )
 
 
 def request_card(
@@ -393,63 +390,49 @@ def request_card(
 
     A booked request also gets the 🗓 button that sets (or changes) its appointment.
     """
-    builder = InlineKeyboardBuilder()
+    statuses = []
     for status in REQUEST_STATUS_BUTTONS:
         label = t(f"status-button-{status.value}")
-        builder.button(
-            text=f"• {label} •" if status == current else label,
-            callback_data=StatusCallback(request=request_id, new=status, was=current),
-        )
-    builder.adjust(3, 3)
-    if current == RequestStatus.BOOKED:
-        builder.row(
-            InlineKeyboardButton(
-                text=t("appt-button-change" if has_appointment else "appt-button-set"),
-                callback_data=AppointmentCallback(
-                    action=AppointmentAction.OPEN, request=request_id
-                ).pack(),
+        statuses.append(
+            _button(
+                f"• {label} •" if status == current else label,
+                StatusCallback(request=request_id, new=status, was=current),
             )
         )
+    rows = _rows(statuses, 3)
+    if current == RequestStatus.BOOKED:
+        appointment = AppointmentCallback(action=AppointmentAction.OPEN, request=request_id)
+        key = "appt-button-change" if has_appointment else "appt-button-set"
+        rows.append([_button(t(key), appointment)])
     # Reply templates: a ready answer sent to the patient (revision 0004).
-    builder.row(
-        InlineKeyboardButton(
-            text=t("tpl-button"), callback_data=TemplateCallback(request=request_id).pack()
-        )
-    )
-    return builder.as_markup()
+    rows.append([_button(t("tpl-button"), TemplateCallback(request=request_id))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def template_choice(
     t: Translator, request_id: int, templates: Sequence[tuple[int, str]]
 ) -> InlineKeyboardMarkup:
     """The card's buttons replaced by its templates (id, name) to send, and ↩ back."""
-    builder = InlineKeyboardBuilder()
-    for template_id, name in templates:
-        builder.button(
-            text=f"📋 {name}",
-            callback_data=TemplateCallback(request=request_id, template=template_id),
-        )
-    builder.adjust(2)
-    builder.row(
-        InlineKeyboardButton(
-            text=t("tpl-back"),
-            callback_data=TemplateCallback(request=request_id, back=True).pack(),
-        )
-    )
-    return builder.as_markup()
+    choices = [
+        _button(f"📋 {name}", TemplateCallback(request=request_id, template=template_id))
+        for template_id, name in templates
+    ]
+    rows = _rows(choices, 2)
+    rows.append([_button(t("tpl-back"), TemplateCallback(request=request_id, back=True))])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def review_card(t: Translator, review_id: int) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=t("moderation-button-publish"),
-        callback_data=ModerationCallback(review=review_id, status=ReviewStatus.PUBLISHED),
+    publish = ModerationCallback(review=review_id, status=ReviewStatus.PUBLISHED)
+    hide = ModerationCallback(review=review_id, status=ReviewStatus.HIDDEN)
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _button(t("moderation-button-publish"), publish),
+                _button(t("moderation-button-hide"), hide),
+            ]
+        ]
     )
-    builder.button(
-        text=t("moderation-button-hide"),
-        callback_data=ModerationCallback(review=review_id, status=ReviewStatus.HIDDEN),
-    )
-    return builder.as_markup()
 
 
 # ---- the visit loop: the managers' appointment dialog and the patient's answers ----
@@ -459,59 +442,52 @@ def appointment_days(
     t: Translator, request_id: int, days: Sequence[tuple[str, str]]
 ) -> InlineKeyboardMarkup:
     """`days`: (label, YYYYMMDD) of the next working days."""
-    builder = InlineKeyboardBuilder()
-    for label, value in days:
-        builder.button(
-            text=label,
-            callback_data=AppointmentCallback(
-                action=AppointmentAction.DAY, request=request_id, value=value
-            ),
+    choices = [
+        _button(
+            label,
+            AppointmentCallback(action=AppointmentAction.DAY, request=request_id, value=value),
         )
-    builder.adjust(3)
-    builder.row(_appointment_cancel(t, request_id))
-    return builder.as_markup()
+        for label, value in days
+    ]
+    rows = _rows(choices, 3)
+    rows.append([_appointment_cancel(t, request_id)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def appointment_slots(
     t: Translator, request_id: int, slots: Sequence[tuple[str, str]]
 ) -> InlineKeyboardMarkup:
     """`slots`: (HH:MM, YYYYMMDDHHMM) of one day."""
-    builder = InlineKeyboardBuilder()
-    for label, value in slots:
-        builder.button(
-            text=label,
-            callback_data=AppointmentCallback(
-                action=AppointmentAction.SLOT, request=request_id, value=value
-            ),
+    choices = [
+        _button(
+            label,
+            AppointmentCallback(action=AppointmentAction.SLOT, request=request_id, value=value),
         )
-    builder.adjust(4)
-    builder.row(
-        InlineKeyboardButton(
-            text=t("appt-button-back"),
-            callback_data=AppointmentCallback(
-                action=AppointmentAction.BACK, request=request_id
-            ).pack(),
-        ),
-        _appointment_cancel(t, request_id),
-    )
-    return builder.as_markup()
+        for label, value in slots
+    ]
+    rows = _rows(choices, 4)
+    back = AppointmentCallback(action=AppointmentAction.BACK, request=request_id)
+    rows.append([_button(t("appt-button-back"), back), _appointment_cancel(t, request_id)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def appointment_branches(
     t: Translator, request_id: int, branches: Sequence[tuple[str, str]]
 ) -> InlineKeyboardMarkup:
     """`branches`: (address, branch id)."""
-    builder = InlineKeyboardBuilder()
-    for label, value in branches:
-        builder.button(
-            text=label,
-            callback_data=AppointmentCallback(
-                action=AppointmentAction.BRANCH, request=request_id, value=value
-            ),
-        )
-    builder.adjust(1)
-    builder.row(_appointment_cancel(t, request_id))
-    return builder.as_markup()
+    rows = [
+        [
+            _button(
+                label,
+                AppointmentCallback(
+                    action=AppointmentAction.BRANCH, request=request_id, value=value
+                ),
+            )
+        ]
+        for label, value in branches
+    ]
+    rows.append([_appointment_cancel(t, request_id)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def appointment_doctor(t: Translator, request_id: int) -> InlineKeyboardMarkup:
@@ -582,16 +558,21 @@ def visit_cancel_confirm(t: Translator, appointment_id: int, revision: int) -> I
 
 def visit_follow_up(t: Translator, appointment_id: int, revision: int) -> InlineKeyboardMarkup:
     """1-5 stars (the patient came) or "I did not come"."""
-    builder = InlineKeyboardBuilder()
-    for stars in range(1, 6):
-        builder.button(
-            text="⭐" * stars,
-            callback_data=VisitCallback(
-                action=VisitAction.RATE, appointment=appointment_id, revision=revision, stars=stars
-            ),
-        )
-    builder.adjust(1)
-    builder.row(
-        _visit_button(t, "visit-button-missed", VisitAction.MISSED, appointment_id, revision)
+    rows = [
+        [
+            _button(
+                "⭐" * stars,
+                VisitCallback(
+                    action=VisitAction.RATE,
+                    appointment=appointment_id,
+                    revision=revision,
+                    stars=stars,
+                ),
+            )
+        ]
+        for stars in range(1, 6)
+    ]
+    rows.append(
+        [_visit_button(t, "visit-button-missed", VisitAction.MISSED, appointment_id, revision)]
     )
-    return builder.as_markup()
+    return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -39,3 +39,26 @@ def test_every_answer_gets_its_own_keyboard_object(t: Translator) -> None:
     assert first == second
     assert first is not second
     assert first.inline_keyboard[0][0] is not second.inline_keyboard[0][0]
+
+
+def _shape(markup: keyboards.InlineKeyboardMarkup) -> list[int]:
+    return [len(row) for row in markup.inline_keyboard]
+
+
+def test_keyboards_keep_their_rows(t: Translator) -> None:
+    """Rows as a phone shows them: Confirm alone above Edit and Cancel, six statuses in two
+    rows of three, templates two a row, appointment slots four a row."""
+    from storage.models import RequestStatus
+
+    assert _shape(keyboards.booking_confirm(t, "token")) == [1, 2]
+    assert _shape(keyboards.saved_details(t)) == [2, 1]
+    assert _shape(keyboards.booking_fields(t)) == [2, 2, 1, 1]
+    assert _shape(keyboards.review_stars(t)) == [1] * 6
+    assert _shape(keyboards.request_card(t, 7, RequestStatus.NEW)) == [3, 3, 1]
+    booked = keyboards.request_card(t, 7, RequestStatus.BOOKED, has_appointment=True)
+    assert _shape(booked) == [3, 3, 1, 1]
+    assert booked.inline_keyboard[0][2].text == f"• {t('status-button-booked')} •"
+    templates = [(1, "a"), (2, "b"), (3, "c")]
+    assert _shape(keyboards.template_choice(t, 7, templates)) == [2, 1, 1]
+    slots = [(f"1{i}:00", f"2026120{i}") for i in range(5)]
+    assert _shape(keyboards.appointment_slots(t, 7, slots)) == [4, 1, 2]
