@@ -552,8 +552,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # As `python -m bot` runs: aiogram's per-update INFO line off, for every bot alike.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # As `python -m bot` runs: aiogram's per-update INFO lines off, for every bot alike.
+    for chatty in ("aiogram.event", "aiogram.middlewares"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     loop_factory = None
     if args.loop == "uvloop":
         import uvloop

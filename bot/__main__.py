@@ -104,6 +104,10 @@ def _load_settings(kind: type[SettingsT]) -> SettingsT | None:
         return None
 
 
+QUIET_LOGGERS = ("aiogram.event", "aiogram.middlewares")
+"""aiogram's loggers whose INFO lines come once per update (kept at WARNING)."""
+
+
 async def _upgrade(database_url: str) -> None:
     revision = await migrate_database(database_url)
     print(f"Database is at revision {revision}")
@@ -114,9 +118,11 @@ def _serve(work: Callable[[], Coroutine[Any, Any, None]]) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    # aiogram writes one INFO line per handled update; at a busy clinic that is most of
-    # the log. Update counts and durations are in /metrics instead.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # aiogram writes one INFO line per handled update and another per answered button
+    # press; at a busy clinic that is most of the log. Update counts and durations are in
+    # /metrics instead.
+    for chatty in QUIET_LOGGERS:
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         with asyncio.Runner(loop_factory=_fast_event_loop()) as runner:
             runner.run(work())
