@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 from aiogram.fsm.state import State
@@ -33,6 +35,19 @@ def _key(key: StorageKey) -> str:
     )
 
 
+_read_with_state: ContextVar[tuple[BaseStorage, str, dict[str, Any]] | None] = ContextVar(
+    "form_data_read_with_its_state", default=None
+)
+"""The form's data as the update's first read found it, with its storage and key.
+
+aiogram's FSM middleware reads the state of every update (under the update's lock: no other
+update of that chat and user runs meanwhile), and the handler then reads the data: one row
+read twice. The state's read keeps the data here, and the handler's read takes it from here.
+A context variable lives in the update's own task (aiogram handles each update in one), so
+what one update read is never another's; feeding updates one after another in one task,
+each update's state read replaces it first."""
+
+
 class RepositoryStorage(BaseStorage):
     def __init__(self, forms: FormStore) -> None:
         self._repository = forms
@@ -42,15 +57,31 @@ class RepositoryStorage(BaseStorage):
         await self._repository.save_fsm_state(_key(key), value)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        state, _ = await self._repository.load_fsm(_key(key))
+        storage_key = _key(key)
+        state, data = await self._repository.load_fsm(storage_key)
+        _read_with_state.set((self, storage_key, data))
         return state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._repository.save_fsm_data(_key(key), dict(data))
+        storage_key = _key(key)
+        await self._repository.save_fsm_data(storage_key, dict(data))
+        if self._read_with_state(storage_key) is not None:
+            _read_with_state.set((self, storage_key, copy.deepcopy(dict(data))))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        _, data = await self._repository.load_fsm(_key(key))
+        storage_key = _key(key)
+        read = self._read_with_state(storage_key)
+        if read is not None:
+            # A copy, as a read of the row would give: the caller may change it.
+            return copy.deepcopy(read)
+        _, data = await self._repository.load_fsm(storage_key)
         return data
+
+    def _read_with_state(self, storage_key: str) -> dict[str, Any] | None:
+        read = _read_with_state.get()
+        if read is None or read[0] is not self or read[1] != storage_key:
+            return None
+        return read[2]
 
     async def close(self) -> None:
         """The storage belongs to the application, which closes it."""
