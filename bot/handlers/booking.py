@@ -241,8 +241,9 @@ async def _start(
     t: Translator,
     service: str | None,
     patient_repo: PatientRepository | None = None,
+    *,
+    had_form: bool,
 ) -> None:
-    had_form = await state.get_state() is not None
     if had_form:
         await state.set_state(None)
     # A new form, with its own id: however often its Confirm is pressed, one request is stored.
@@ -280,22 +281,26 @@ def _patient(user: User) -> str:
 async def book(
     message: Message,
     state: FSMContext,
+    raw_state: str | None,
     content: Content,
     patient_repo: PatientRepository,
     t: Translator,
 ) -> None:
-    await _start(message, state, content, t, None, patient_repo)
+    await _start(message, state, content, t, None, patient_repo, had_form=raw_state is not None)
 
 
 async def book_button(
     callback: CallbackQuery,
     state: FSMContext,
+    raw_state: str | None,
     content: Content,
     patient_repo: PatientRepository,
     t: Translator,
 ) -> None:
     if isinstance(callback.message, Message):
-        await _start(callback.message, state, content, t, None, patient_repo)
+        await _start(
+            callback.message, state, content, t, None, patient_repo, had_form=raw_state is not None
+        )
 
 
 async def book_from_price_list(
@@ -303,6 +308,7 @@ async def book_from_price_list(
     callback_data: PriceBookCallback,
     callback_answer: CallbackAnswer,
     state: FSMContext,
+    raw_state: str | None,
     content: Content,
     patient_repo: PatientRepository,
     t: Translator,
@@ -311,7 +317,8 @@ async def book_from_price_list(
         callback_answer.text = t("stale-button")
         return
     if isinstance(callback.message, Message):
-        await _start(callback.message, state, content, t, callback_data.service, patient_repo)
+        service, had_form = callback_data.service, raw_state is not None
+        await _start(callback.message, state, content, t, service, patient_repo, had_form=had_form)
 
 
 # --- service --------------------------------------------------------------------------------
@@ -552,6 +559,7 @@ async def confirm(
     callback_data: BookingCallback,
     callback_answer: CallbackAnswer,
     state: FSMContext,
+    raw_state: str | None,
     content: Content,
     request_repo: RequestRepository,
     outbox: OutboxSender,
@@ -563,7 +571,7 @@ async def confirm(
     if not isinstance(callback.message, Message):
         return
     data = await state.get_data()
-    if await state.get_state() == BookingForm.edit:
+    if raw_state == BookingForm.edit.state:
         # Nothing changed: the same summary gets its buttons back.
         await state.set_state(BookingForm.confirm)
         await state.update_data(editing=False)
@@ -711,10 +719,12 @@ async def edit_field(
         await prompts[field](message, t)
 
 
-async def summary_expected(message: Message, state: FSMContext, t: Translator) -> None:
+async def summary_expected(
+    message: Message, state: FSMContext, raw_state: str | None, t: Translator
+) -> None:
     markup = (
         keyboards.booking_fields(t)
-        if await state.get_state() == BookingForm.edit
+        if raw_state == BookingForm.edit.state
         else keyboards.booking_confirm(t, _form_token(await state.get_data()))
     )
     await message.answer(t("form-use-buttons"), reply_markup=markup)
