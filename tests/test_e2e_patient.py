@@ -248,6 +248,27 @@ async def test_edit_a_field_from_the_summary(
     assert "Вечером" in card["text"]
 
 
+async def test_back_from_editing_to_the_same_summary(
+    clinic: RunningBot, telegram: FakeTelegramServer
+) -> None:
+    """While the summary shows its field buttons, typing is answered with those buttons,
+    and "Back to the summary" brings back Confirm, which stores the request."""
+    user = await _fill_booking(telegram, 405, "Мария")
+    since = telegram.mark()
+    telegram.press_button(user, "✏️ Изменить")
+    await telegram.wait_for_call("editMessageReplyMarkup", since=since)
+    hint = await say(telegram, user, "ок", "выберите одну из кнопок")
+    assert [text for text, _ in telegram.inline_buttons(hint)][-1] == "⬅️ Назад к заявке"
+    since = telegram.mark()
+    telegram.press_button(user, "⬅️ Назад к заявке")
+    edit = await telegram.wait_for_call("editMessageReplyMarkup", since=since)
+    assert next(text for text, _ in telegram.inline_buttons(edit.result)) == "✅ Подтвердить"
+    hint = await say(telegram, user, "ок", "выберите одну из кнопок")
+    assert next(text for text, _ in telegram.inline_buttons(hint)) == "✅ Подтвердить"
+    await press(telegram, user, "✅ Подтвердить", "принята")
+    await telegram.wait_for_message(MANAGER_CHAT_ID, "Мария")
+
+
 async def test_typed_phone_and_not_sure_service_in_english(
     clinic: RunningBot, telegram: FakeTelegramServer
 ) -> None:
