@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, func, select, update
+from sqlalchemy import Row, and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock, utc_now
@@ -52,6 +52,10 @@ def appointment_of(row: Row[Any]) -> Appointment:
         changed_by=row.changed_by,
         changed_at=row.changed_at,
     )
+
+
+_FOR_REQUEST = select(appointments).where(appointments.c.request_id == bindparam("request_id"))
+"""Built once: a request card shows its appointment at every status press."""
 
 
 class AppointmentRepository:
@@ -139,9 +143,7 @@ class AppointmentRepository:
         return appointment_of(row) if row is not None else None
 
     async def for_request(self, request_id: int) -> Appointment | None:
-        row = await self._database.lookup_one(
-            select(appointments).where(appointments.c.request_id == request_id)
-        )
+        row = await self._database.lookup_one(_FOR_REQUEST, {"request_id": request_id})
         return appointment_of(row) if row is not None else None
 
     async def between(self, start: datetime, end: datetime) -> list[DayAppointment]:

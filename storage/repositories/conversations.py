@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from storage.database import Database
 from storage.models import ManagerMessage
 from storage.repositories._records import manager_message_of
 from storage.schema import manager_messages
+
+_MANAGER_MESSAGE = (
+    select(manager_messages)
+    .where(
+        manager_messages.c.chat_id == bindparam("chat_id"),
+        manager_messages.c.message_id == bindparam("message_id"),
+    )
+    .limit(1)
+)
+"""Built once: a manager's every press and reply looks its message up."""
 
 
 class ConversationRepository:
@@ -21,11 +31,10 @@ class ConversationRepository:
         return manager_message_of(row) if row is not None else None
 
     async def manager_message(self, chat_id: int, message_id: int) -> ManagerMessage | None:
-        return await self._first(
-            select(manager_messages).where(
-                manager_messages.c.chat_id == chat_id, manager_messages.c.message_id == message_id
-            )
+        row = await self._database.lookup_one(
+            _MANAGER_MESSAGE, {"chat_id": chat_id, "message_id": message_id}
         )
+        return manager_message_of(row) if row is not None else None
 
     async def card_message(self, chat_id: int, kind: str, ref_id: int) -> ManagerMessage | None:
         return await self._first(

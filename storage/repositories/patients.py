@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import ColumnElement, bindparam, select, update
+from sqlalchemy import ColumnElement, Executable, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock, utc_now
@@ -46,6 +47,30 @@ _PROFILE = select(
 )
 """Built once: it is read on every update (building a statement costs more than running it)."""
 
+_CONSENT = select(consents.c.at).where(
+    consents.c.user_id == bindparam("user_id"), consents.c.version == bindparam("version")
+)
+_LATEST_CONTACT = (
+    select(requests.c.name, requests.c.phone)
+    .where(
+        requests.c.user_id == bindparam("user_id"),
+        requests.c.erased_at.is_(None),
+        requests.c.name != "",
+        requests.c.phone != "",
+    )
+    .order_by(requests.c.id.desc())
+    .limit(1)
+)
+
+
+@cache
+def _save_locale(dialect: str) -> Executable:
+    statement = upsert(dialect, users)
+    return statement.on_conflict_do_update(
+        index_elements=[users.c.id],
+        set_={"locale": statement.excluded.locale, "updated_at": statement.excluded.updated_at},
+    )
+
 
 class PatientRepository:
     def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
@@ -67,41 +92,19 @@ class PatientRepository:
 
     async def set_user_locale(self, user_id: int, locale: str) -> None:
         now = self._clock()
-        statement = upsert(self._database.dialect, users).values(
-            id=user_id, locale=locale, created_at=now, updated_at=now
-        )
         await self._database.write_one(
-            statement.on_conflict_do_update(
-                index_elements=[users.c.id],
-                set_={
-                    "locale": statement.excluded.locale,
-                    "updated_at": statement.excluded.updated_at,
-                },
-            )
+            _save_locale(self._database.dialect),
+            {"id": user_id, "locale": locale, "created_at": now, "updated_at": now},
         )
 
     async def consent_of(self, user_id: int, version: str) -> datetime | None:
-        row = await self._database.lookup_one(
-            select(consents.c.at).where(
-                consents.c.user_id == user_id, consents.c.version == version
-            )
-        )
+        row = await self._database.lookup_one(_CONSENT, {"user_id": user_id, "version": version})
         return row.at if row is not None else None
 
     async def latest_contact(self, user_id: int) -> tuple[str, str] | None:
         """The name and phone of the patient's latest request that still has them (erased
         ones have none), to offer them again at the next booking."""
-        row = await self._database.lookup_one(
-            select(requests.c.name, requests.c.phone)
-            .where(
-                requests.c.user_id == user_id,
-                requests.c.erased_at.is_(None),
-                requests.c.name != "",
-                requests.c.phone != "",
-            )
-            .order_by(requests.c.id.desc())
-            .limit(1)
-        )
+        row = await self._database.lookup_one(_LATEST_CONTACT, {"user_id": user_id})
         return (row.name, row.phone) if row is not None else None
 
     # --- forum topics and bans -------------------------------------------------------------

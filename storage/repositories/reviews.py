@@ -16,6 +16,10 @@ from storage.repositories.requests import STREAM_ROWS
 from storage.schema import meta, reviews
 from storage.types import CardRenderer
 
+_INSERT_REVIEW = reviews.insert().returning(reviews.c.id)
+"""Built once, its values given at execution (building one per review cost more than
+running it)."""
+
 
 class ReviewRepository:
     def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
@@ -25,17 +29,16 @@ class ReviewRepository:
     def _insert(self, connection: Connection, review: NewReview, status: ReviewStatus) -> int:
         return int(
             connection.scalar(
-                reviews.insert()
-                .values(
-                    user_id=review.user_id,
-                    author=review.author,
-                    rating=review.rating,
-                    text=review.text,
-                    locale=review.locale,
-                    status=status.value,
-                    created_at=self._clock(),
-                )
-                .returning(reviews.c.id)
+                _INSERT_REVIEW,
+                {
+                    "user_id": review.user_id,
+                    "author": review.author,
+                    "rating": review.rating,
+                    "text": review.text,
+                    "locale": review.locale,
+                    "status": status.value,
+                    "created_at": self._clock(),
+                },
             )
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, case, func, select
+from sqlalchemy import BindParameter, ScalarSelect, case, func, select
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
@@ -19,7 +19,7 @@ from storage.models import RequestStatus, VisitStatus
 from storage.schema import appointments, requests, users
 
 
-def latest_source_of(user_id: int) -> ScalarSelect[str]:
+def latest_source_of(user_id: int | BindParameter[int]) -> ScalarSelect[str]:
     """The patient's latest source, as a subquery for the insert of their request."""
     return select(users.c.latest_source).where(users.c.id == user_id).scalar_subquery()
 
