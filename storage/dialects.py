@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Engine,
@@ -208,7 +209,9 @@ def utc_day(dialect: str, column: ColumnElement[Any]) -> ColumnElement[str]:
     return func.substr(column, 1, 10)
 
 
-def lease_is_free(now: datetime, owner: str) -> ColumnElement[bool]:
+def lease_is_free(
+    now: datetime | BindParameter[datetime], owner: str | BindParameter[str]
+) -> ColumnElement[bool]:
     """A row another instance holds under a live lease is not ours to send."""
     return or_(
         outbox.c.lease_until.is_(None), outbox.c.lease_until <= now, outbox.c.lease_owner == owner
@@ -250,6 +253,21 @@ RETURNING """
 )
 
 
+# SQLite's claim in two statements, built once (a claim runs for every card).
+_SQLITE_CLAIM_CANDIDATES = (
+    select(outbox.c.id, outbox.c.next_attempt_at)
+    .where(outbox.c.status == "pending", lease_is_free(bindparam("now"), bindparam("owner")))
+    .order_by(outbox.c.id)
+    .limit(bindparam("limit"))
+)
+_SQLITE_CLAIM = (
+    update(outbox)
+    .where(outbox.c.id.in_(bindparam("claimed", expanding=True)))
+    .values(lease_owner=bindparam("new_owner"), lease_until=bindparam("until"))
+    .returning(*outbox.c)
+)
+
+
 def claim_outbox(
     connection: Connection, now: datetime, owner: str, limit: int, until: datetime
 ) -> Sequence[Row[Any]]:
@@ -260,10 +278,7 @@ def claim_outbox(
         parameters = {"now": now, "owner": owner, "limit": limit, "until": until}
         return connection.execute(_POSTGRES_CLAIM, parameters).all()
     candidates = connection.execute(
-        select(outbox.c.id, outbox.c.next_attempt_at)
-        .where(outbox.c.status == "pending", lease_is_free(now, owner))
-        .order_by(outbox.c.id)
-        .limit(limit)
+        _SQLITE_CLAIM_CANDIDATES, {"now": now, "owner": owner, "limit": limit}
     ).all()
     claimed: list[int] = []
     for row in candidates:
@@ -273,8 +288,5 @@ def claim_outbox(
     if not claimed:
         return []
     return connection.execute(
-        update(outbox)
-        .where(outbox.c.id.in_(claimed))
-        .values(lease_owner=owner, lease_until=until)
-        .returning(*outbox.c)
+        _SQLITE_CLAIM, {"claimed": claimed, "new_owner": owner, "until": until}
     ).all()
