@@ -9,6 +9,9 @@ from storage.database import Database
 from storage.models import AuditEntry
 from storage.schema import audit
 
+_ADD_ENTRY = audit.insert()
+"""Built once, its values given at execution: every staff action writes one."""
+
 
 class AuditRepository:
     def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
@@ -17,13 +20,14 @@ class AuditRepository:
 
     async def add_audit(self, staff_id: int, staff_name: str, action: str, target: str) -> None:
         await self._database.write_one(
-            audit.insert().values(
-                staff_id=staff_id,
-                staff_name=staff_name,
-                action=action,
-                target=target,
-                at=self._clock(),
-            )
+            _ADD_ENTRY,
+            {
+                "staff_id": staff_id,
+                "staff_name": staff_name,
+                "action": action,
+                "target": target,
+                "at": self._clock(),
+            },
         )
 
     async def latest_audit(self, limit: int) -> list[AuditEntry]:
