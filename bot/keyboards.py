@@ -442,14 +442,7 @@ def appointment_days(
     t: Translator, request_id: int, days: Sequence[tuple[str, str]]
 ) -> InlineKeyboardMarkup:
     """`days`: (label, YYYYMMDD) of the next working days."""
-    choices = [
-        _button(
-            label,
-            AppointmentCallback(action=AppointmentAction.DAY, request=request_id, value=value),
-        )
-        for label, value in days
-    ]
-    rows = _rows(choices, 3)
+    rows = _rows(_appointment_choices(AppointmentAction.DAY, request_id, days), 3)
     rows.append([_appointment_cancel(t, request_id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -458,14 +451,7 @@ def appointment_slots(
     t: Translator, request_id: int, slots: Sequence[tuple[str, str]]
 ) -> InlineKeyboardMarkup:
     """`slots`: (HH:MM, YYYYMMDDHHMM) of one day."""
-    choices = [
-        _button(
-            label,
-            AppointmentCallback(action=AppointmentAction.SLOT, request=request_id, value=value),
-        )
-        for label, value in slots
-    ]
-    rows = _rows(choices, 4)
+    rows = _rows(_appointment_choices(AppointmentAction.SLOT, request_id, slots), 4)
     back = AppointmentCallback(action=AppointmentAction.BACK, request=request_id)
     rows.append([_button(t("appt-button-back"), back), _appointment_cancel(t, request_id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -475,17 +461,7 @@ def appointment_branches(
     t: Translator, request_id: int, branches: Sequence[tuple[str, str]]
 ) -> InlineKeyboardMarkup:
     """`branches`: (address, branch id)."""
-    rows = [
-        [
-            _button(
-                label,
-                AppointmentCallback(
-                    action=AppointmentAction.BRANCH, request=request_id, value=value
-                ),
-            )
-        ]
-        for label, value in branches
-    ]
+    rows = _rows(_appointment_choices(AppointmentAction.BRANCH, request_id, branches), 1)
     rows.append([_appointment_cancel(t, request_id)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -504,6 +480,16 @@ def appointment_doctor(t: Translator, request_id: int) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def _appointment_choices(
+    action: AppointmentAction, request_id: int, options: Sequence[tuple[str, str]]
+) -> list[InlineKeyboardButton]:
+    """A button per (label, value) of the appointment dialog's step `action`."""
+    return [
+        _button(label, AppointmentCallback(action=action, request=request_id, value=value))
+        for label, value in options
+    ]
 
 
 def _appointment_cancel(t: Translator, request_id: int) -> InlineKeyboardButton:
