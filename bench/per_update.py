@@ -12,9 +12,10 @@ file in a temp folder, the same logging and event loop for all. The bots:
 
 The bots take turns in many short batches (one patient's session each: 18 updates and a
 manager's status press), in a rotating order; a round of one batch per bot is a "pair"
-(three with `--before`). Each turn is two batches: one for the wall and CPU time, with no
-SQL statement timed, and one for the stages, with every statement timed (SQLAlchemy's
-events cost clinic-bot ~10 µs a statement, which is the benchmark's own work). Reported:
+(three with `--before`). Each bot runs in two workers, and its turn is a batch of each: one
+for the wall and CPU time, with no SQL statement timed, and one for the stages, with every
+statement timed (SQLAlchemy's events cost clinic-bot ~10 µs a statement, the benchmark's
+own work, and an engine keeps their slower path once they were listened to). Reported:
 the median over batches of µs per update (wall time of `feed_raw_update`; CPU time of the
 process over the batch, background work included) and of each stage, and the ratio
 clinic-bot / bare as the median of the pairs' ratios with a bootstrap 95% confidence
@@ -70,7 +71,7 @@ def machine_is_busy() -> str | None:
 
 
 class Worker:
-    """One bot in its own process, fed on request."""
+    """One bot in its own process, fed on request; with `stages`, its SQL statements timed."""
 
     def __init__(
         self,
@@ -80,9 +81,11 @@ class Worker:
         steps: Sequence[dict[str, Any]],
         workdir: Path,
         loop: str,
+        *,
+        stages: bool = False,
     ) -> None:
         self.name = name
-        folder = workdir / name
+        folder = workdir / (f"{name}-stages" if stages else name)
         folder.mkdir(parents=True)
         steps_path = folder / "steps.json"
         steps_path.write_text(json.dumps(list(steps), ensure_ascii=False))
@@ -114,6 +117,7 @@ class Worker:
                 *(sys.executable, "-c", boot, str(WORKER)),
                 *("--kind", kind, "--workdir", str(folder), "--steps", str(steps_path)),
                 *("--manager-chat-id", str(MANAGER_CHAT_ID), "--loop", loop),
+                *(("--stages",) if stages else ()),
             ],
             cwd=folder,  # no developer .env is read
             env=env,
@@ -136,10 +140,10 @@ class Worker:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
-    def batch(self, sessions: int, *, stages: bool) -> dict[str, Any]:
+    def batch(self, sessions: int) -> dict[str, Any]:
         stdin = self.process.stdin
         assert stdin is not None
-        stdin.write(json.dumps({"op": "batch", "sessions": sessions, "stages": stages}) + "\n")
+        stdin.write(json.dumps({"op": "batch", "sessions": sessions}) + "\n")
         stdin.flush()
         answer = self._read()
         if answer.get("error"):
@@ -440,38 +444,38 @@ def measure(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, list[Bat
             for s in sessions["en"]
         ]
 
-    workers = [Worker("clinic-bot", "clinic", REPO_ROOT, steps(SESSIONS), workdir, args.loop)]
+    bots: list[tuple[str, str, Path, Any]] = [("clinic-bot", "clinic", REPO_ROOT, SESSIONS)]
+    if args.before is not None:
+        bots.append(("before", "clinic", args.before, EARLIER_RELEASE_SESSIONS))
+    # The bare bot speaks the English session's texts.
+    bots.append(("bare", "bare", REPO_ROOT, SESSIONS))
+    # Two workers a bot: one for the CPU and wall time, with no SQL statement timed, and one
+    # for the stages, with every statement timed (`--stages`).
+    pairs: list[tuple[Worker, Worker]] = []
+    started_workers: list[Worker] = []
     try:
-        if args.before is not None:
-            workers.append(
-                Worker(
-                    "before",
-                    "clinic",
-                    args.before,
-                    steps(EARLIER_RELEASE_SESSIONS),
-                    workdir,
-                    args.loop,
+        for name, kind, source, sessions in bots:
+            for stages in (False, True):
+                started_workers.append(
+                    Worker(name, kind, source, steps(sessions), workdir, args.loop, stages=stages)
                 )
-            )
-        # The bare bot speaks the English session's texts.
-        workers.append(Worker("bare", "bare", REPO_ROOT, steps(SESSIONS), workdir, args.loop))
+            pairs.append((started_workers[-2], started_workers[-1]))
         for _ in range(args.warmup):
-            for worker in workers:
-                worker.batch(args.sessions, stages=False)
-                worker.batch(args.sessions, stages=True)
-        batches: dict[str, list[Batch]] = {worker.name: [] for worker in workers}
+            for plain, staged in pairs:
+                plain.batch(args.sessions)
+                staged.batch(args.sessions)
+        batches: dict[str, list[Batch]] = {plain.name: [] for plain, _ in pairs}
         started = time.monotonic()
         for round_number in range(args.pairs):
             # Rotating order: no bot always runs right after another one's garbage.
-            shift = round_number % len(workers)
-            for worker in workers[shift:] + workers[:shift]:
-                # Two batches: one untimed by stage for the CPU and wall time, one for stages.
-                plain = summarise_batch(worker.batch(args.sessions, stages=False))
-                staged = summarise_batch(worker.batch(args.sessions, stages=True))
-                batches[worker.name].append(replace(plain, stages_us=staged.stages_us))
+            shift = round_number % len(pairs)
+            for plain, staged in pairs[shift:] + pairs[:shift]:
+                timed = summarise_batch(plain.batch(args.sessions))
+                by_stage = summarise_batch(staged.batch(args.sessions))
+                batches[plain.name].append(replace(timed, stages_us=by_stage.stages_us))
         return batches, time.monotonic() - started
     finally:
-        for worker in workers:
+        for worker in started_workers:
             worker.stop()
 
 

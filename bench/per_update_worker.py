@@ -4,11 +4,12 @@ Run by the parent only (by file path, so that an earlier release's `bot` package
 one imported: see `bench/per_update.py`). The parent writes one JSON command a line to
 stdin, the worker answers one JSON line on the original stdout:
 
-* `{"op": "batch", "sessions": N, "stages": B}` -> N patients' sessions fed one update at a
-  time through `Dispatcher.feed_raw_update`, answered with every update's stage times, the
-  process's CPU time over the batch and the number of messages the bot posted (any chat).
-  With `stages` false, SQL statements are not timed (clinic-bot's SQLAlchemy events are
-  removed): such batches give the CPU and wall time, the others the stages;
+* `{"op": "batch", "sessions": N}` -> N patients' sessions fed one update at a time through
+  `Dispatcher.feed_raw_update`, answered with every update's stage times, the process's
+  CPU time over the batch and the number of messages the bot posted (any chat). SQL
+  statements are timed only in a worker started with `--stages` (clinic-bot's SQLAlchemy
+  events): the parent takes the CPU and wall time from a worker without, the stages from
+  one with;
 * `{"op": "quit"}` -> shutdown hooks, storage closed, exit.
 
 Between commands the worker blocks on stdin with the event loop stopped: whatever the bot
@@ -223,11 +224,13 @@ class HandlerTimer(BaseMiddleware):
             stages.handlers += inside - (stages.sql - sql) - (stages.api - api)
 
 
-def time_sqlalchemy(stages: Stages) -> Callable[[bool], None]:
-    """A switch that adds the time of every SQL statement of any engine to `stages.sql`
-    (SQLAlchemy's events; on an async engine they fire in the greenlet, so the wait for the
-    driver's thread is in). Off, the events are removed: their dispatch costs ~10 µs a
-    statement, which is the benchmark's, not the bot's."""
+def time_sqlalchemy(stages: Stages) -> None:
+    """Add the time of every SQL statement of any engine to `stages.sql` (SQLAlchemy's events;
+    on an async engine they fire in the greenlet, so the wait for the driver's thread is in).
+
+    Only in a worker that reports stages: their dispatch costs ~10 µs a statement, the
+    benchmark's work and not the bot's, and an engine keeps taking the slower path for events
+    once any were listened to, even after they are removed."""
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
@@ -239,16 +242,8 @@ def time_sqlalchemy(stages: Stages) -> Callable[[bool], None]:
         if started:
             stages.sql += time.perf_counter() - started.pop()
 
-    def switch(on: bool) -> None:
-        listening = event.contains(Engine, "before_cursor_execute", before)
-        if on and not listening:
-            event.listen(Engine, "before_cursor_execute", before)
-            event.listen(Engine, "after_cursor_execute", after)
-        elif listening and not on:
-            event.remove(Engine, "before_cursor_execute", before)
-            event.remove(Engine, "after_cursor_execute", after)
-
-    return switch
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
 
 
 # --------------------------------------------------------------------------- the bots
@@ -262,11 +257,9 @@ class BotUnderTest:
     # What the bot's own session does to every Bot API call (aiogram's request middlewares),
     # carried over to the canned session.
     session_middlewares: Sequence[Any] = ()
-    # Turns the storage stage's timing on (a batch for the stages) or off (a batch for CPU).
-    time_storage: Callable[[bool], None] = lambda on: None
 
 
-async def clinic_bot(stages: Stages) -> BotUnderTest:
+async def clinic_bot(stages: Stages, *, time_storage: bool) -> BotUnderTest:
     """clinic-bot (this tree or an earlier release's: whichever `bot` is importable) as
     `Application.create` assembles it from the environment's settings."""
     from bot.app import Application
@@ -277,7 +270,8 @@ async def clinic_bot(stages: Stages) -> BotUnderTest:
         import sqlalchemy  # noqa: F401
     except ImportError:
         uses_sqlalchemy = False
-    switch = time_sqlalchemy(stages) if uses_sqlalchemy else (lambda on: None)
+    if uses_sqlalchemy and time_storage:
+        time_sqlalchemy(stages)
     application = await Application.create(Settings())
     await application.bot.session.close()  # its own transport is not used
     measured = uses_sqlalchemy and "sqlalchemy" in sys.modules and _storage_on_sqlalchemy()
@@ -294,7 +288,6 @@ async def clinic_bot(stages: Stages) -> BotUnderTest:
         (lambda: stages.sql) if measured else None,
         application.close,
         kept,
-        switch,
     )
 
 
@@ -500,7 +493,7 @@ async def serve(args: argparse.Namespace, protocol: TextIO) -> None:
     if args.kind == "bare":
         under_test = await bare_bot(args.workdir, args.manager_chat_id)
     else:
-        under_test = await clinic_bot(stages)
+        under_test = await clinic_bot(stages, time_storage=args.stages)
     dispatcher = under_test.dispatcher
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.middleware(HandlerTimer(stages))
@@ -526,7 +519,6 @@ async def serve(args: argparse.Namespace, protocol: TextIO) -> None:
             command = json.loads(line)
             if command["op"] == "quit":
                 break
-            under_test.time_storage(bool(command.get("stages", True)))
             cpu = time.process_time()
             wall = time.perf_counter()
             messages = telegram.new_messages
@@ -558,6 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=Path, required=True, help="JSON list of steps")
     parser.add_argument("--manager-chat-id", type=int, required=True)
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument(
+        "--stages", action="store_true", help="time SQL statements (the storage stage)"
+    )
     args = parser.parse_args(argv)
     # The protocol keeps the real stdout; anything else printed goes to stderr (the log).
     protocol = os.fdopen(os.dup(1), "w")

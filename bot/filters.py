@@ -79,5 +79,7 @@ class MayBeStaff(Filter):
         if isinstance(event, Message):
             if event.chat.id == settings.manager_chat_id:
                 return True
-            return (event.text or "").startswith("/") or raw_state in _STAFF_PRIVATE_STATES
+            # aiogram's `Command` reads a caption too: /announce under a photo is a command.
+            command = (event.text or event.caption or "").startswith("/")
+            return command or raw_state in _STAFF_PRIVATE_STATES
         return True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from aiogram.types import CallbackQuery, Chat, Message, User
+from aiogram.types import CallbackQuery, Chat, Message, PhotoSize, User
 
 from bot.callbacks import (
     ArticleCallback,
@@ -59,6 +59,18 @@ async def test_a_patients_button_skips_the_staff_routers() -> None:
 async def test_commands_reach_the_staff_routers(text: str) -> None:
     """The staff routers check the sender themselves; a patient's /start passes them by."""
     assert await MayBeStaff()(_message(text), _settings())
+
+
+async def test_a_command_under_a_photo_reaches_the_staff_routers() -> None:
+    photo = Message(
+        message_id=1,
+        date=datetime.now(UTC),
+        chat=Chat(id=PERSON.id, type="private"),
+        from_user=PERSON,
+        photo=[PhotoSize(file_id="f", file_unique_id="u", width=1, height=1)],
+        caption="/announce Closed on Monday",
+    )
+    assert await MayBeStaff()(photo, _settings())
 
 
 async def test_staff_typing_a_new_value_reaches_the_staff_routers() -> None:
