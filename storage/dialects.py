@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -26,6 +27,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Executable,
     Row,
     Table,
     bindparam,
@@ -151,6 +153,20 @@ def upsert(dialect: str, table: Table) -> sqlite.Insert | postgresql.Insert:
     if dialect == POSTGRESQL:
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+@functools.cache
+def upsert_updating(
+    dialect: str, table: Table, conflict: tuple[str, ...], updated: tuple[str, ...]
+) -> Executable:
+    """`INSERT … ON CONFLICT (conflict) DO UPDATE SET` each `updated` column to the inserted
+    value, built once per dialect and table: the values are given at execution, by column
+    name."""
+    statement = upsert(dialect, table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c[name] for name in conflict],
+        set_={name: statement.excluded[name] for name in updated},
+    )
 
 
 async def lock_for_migration(connection: AsyncConnection) -> None:

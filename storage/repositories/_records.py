@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Row, Table, exists, select
+from sqlalchemy import Connection, Row, Table, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from storage.dialects import upsert
+from storage.dialects import upsert_updating
 from storage.models import (
     ConsultationRequest,
     ManagerMessage,
@@ -102,21 +101,12 @@ _INSERT_OUTBOX = outbox.insert()
 than running it (~0.1 ms of SQLAlchemy's Python each)."""
 
 
-@cache
-def _remember_patient_name(dialect: str) -> Executable:
-    statement = upsert(dialect, patients)
-    return statement.on_conflict_do_update(
-        index_elements=[patients.c.user_id],
-        set_={"display_name": statement.excluded.display_name},
-    )
-
-
 def insert_outbox_row(connection: Connection, message: OutboxMessage, now: datetime) -> None:
     """A message to the manager chat, in the caller's transaction (an async one calls it
     through `run_sync`); the patient's display name is remembered for forum topics."""
     if message.patient_id is not None:
         connection.execute(
-            _remember_patient_name(connection.dialect.name),
+            upsert_updating(connection.dialect.name, patients, ("user_id",), ("display_name",)),
             {"user_id": message.patient_id, "display_name": message.patient_name},
         )
     connection.execute(

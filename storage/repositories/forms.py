@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, select
+from sqlalchemy import bindparam, select
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
-from storage.dialects import upsert
+from storage.dialects import upsert_updating
 from storage.schema import fsm
 
 _FORM = select(fsm.c.state, fsm.c.data).where(fsm.c.key == bindparam("key"))
@@ -21,8 +21,8 @@ class FormRepository:
         self._database = database
         self._clock = clock
         # Built once: a form writes on every step.
-        self._save_state = _save(database.dialect, "state")
-        self._save_data = _save(database.dialect, "data")
+        self._save_state = upsert_updating(database.dialect, fsm, ("key",), ("state", "updated_at"))
+        self._save_data = upsert_updating(database.dialect, fsm, ("key",), ("data", "updated_at"))
 
     async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]:
         """The form's state and data; no row reads the same as an empty form."""
@@ -47,14 +47,3 @@ class FormRepository:
                 "updated_at": self._clock(),
             },
         )
-
-
-def _save(dialect: str, column: str) -> Executable:
-    """`INSERT … ON CONFLICT (key) DO UPDATE` of one column, with bound parameters."""
-    statement = upsert(dialect, fsm).values(
-        {"key": bindparam("key"), column: bindparam(column), "updated_at": bindparam("updated_at")}
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[fsm.c.key],
-        set_={column: statement.excluded[column], "updated_at": statement.excluded.updated_at},
-    )

@@ -14,12 +14,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Executable,
     Update,
     bindparam,
     func,
@@ -30,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
-from storage.dialects import claim_outbox, lease_is_free, lock_send_log, upsert
+from storage.dialects import claim_outbox, lease_is_free, lock_send_log, upsert_updating
 from storage.models import ConsultationRequest, OutboxMessage, OutboxRow, PendingMessage
 from storage.repositories._records import insert_outbox_row, pending_of, request_of
 from storage.schema import manager_messages, outbox, requests, send_log
@@ -63,18 +61,6 @@ class DigestedRow:
     text: str
 
 
-@cache
-def _link_statement(dialect: str) -> Executable:
-    link = upsert(dialect, manager_messages)
-    return link.on_conflict_do_update(
-        index_elements=[manager_messages.c.chat_id, manager_messages.c.message_id],
-        set_={
-            name: link.excluded[name]
-            for name in ("patient_id", "kind", "ref_id", "text", "created_at")
-        },
-    )
-
-
 def _link(
     connection: Connection,
     chat_id: int,
@@ -87,7 +73,12 @@ def _link(
 ) -> None:
     """Remember what a manager-chat message shows, so that its buttons and replies work."""
     connection.execute(
-        _link_statement(connection.dialect.name),
+        upsert_updating(
+            connection.dialect.name,
+            manager_messages,
+            ("chat_id", "message_id"),
+            ("patient_id", "kind", "ref_id", "text", "created_at"),
+        ),
         {
             "chat_id": chat_id,
             "message_id": message_id,

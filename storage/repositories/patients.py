@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 
-from sqlalchemy import ColumnElement, Executable, bindparam, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock, utc_now
 from storage.database import Database
-from storage.dialects import upsert
+from storage.dialects import upsert, upsert_updating
 from storage.models import (
     CLOSED_STATUSES,
     Consent,
@@ -63,15 +62,6 @@ _LATEST_CONTACT = (
 )
 
 
-@cache
-def _save_locale(dialect: str) -> Executable:
-    statement = upsert(dialect, users)
-    return statement.on_conflict_do_update(
-        index_elements=[users.c.id],
-        set_={"locale": statement.excluded.locale, "updated_at": statement.excluded.updated_at},
-    )
-
-
 class PatientRepository:
     def __init__(self, database: Database, *, clock: Clock = utc_now) -> None:
         self._database = database
@@ -93,7 +83,7 @@ class PatientRepository:
     async def set_user_locale(self, user_id: int, locale: str) -> None:
         now = self._clock()
         await self._database.write_one(
-            _save_locale(self._database.dialect),
+            upsert_updating(self._database.dialect, users, ("id",), ("locale", "updated_at")),
             {"id": user_id, "locale": locale, "created_at": now, "updated_at": now},
         )
 
