@@ -49,10 +49,10 @@ def _reused(build: Callable[Arguments, Markup]) -> Callable[Arguments, Markup]:
     """Build each distinct keyboard once, and hand out a fresh model of it every time.
 
     A keyboard depends only on its arguments (texts come in through `t`); building one was
-    ~15% of the CPU per update. The first
-    build is kept as plain data and each answer gets a new model validated from it (~50 µs;
-    a `model_copy(deep=True)` costs twice that). Fresh matters: aiogram's markups are mutable
-    models, and a handler that changed a shared one would change every later answer.
+    ~15% of the CPU per update. The first build is kept as plain data and each answer gets
+    a new model validated from it (~50 µs; a `model_copy(deep=True)` costs twice that).
+    Fresh matters: aiogram's markups are mutable models, and a handler that changed a shared
+    one would change every later answer.
     Keyboards with unbounded arguments (request ids, names) are not cached.
     """
 
@@ -162,19 +162,9 @@ def article_navigation(
 ) -> InlineKeyboardMarkup:
     steps: list[InlineKeyboardButton] = []
     if previous is not None:
-        steps.append(
-            InlineKeyboardButton(
-                text=t("article-previous"),
-                callback_data=ArticleCallback(section=previous.id).pack(),
-            )
-        )
+        steps.append(_button(t("article-previous"), ArticleCallback(section=previous.id)))
     if following is not None:
-        steps.append(
-            InlineKeyboardButton(
-                text=t("article-next"),
-                callback_data=ArticleCallback(section=following.id).pack(),
-            )
-        )
+        steps.append(_button(t("article-next"), ArticleCallback(section=following.id)))
     rows = [steps] if steps else []
     rows.append(
         [
@@ -243,18 +233,8 @@ def skip_button(t: Translator, callback_data: str) -> InlineKeyboardMarkup:
 def consent(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=t("book-consent-agree"),
-                    callback_data=BookingCallback(action=BookingAction.AGREE).pack(),
-                )
-            ],
-            [
-                InlineKeyboardButton(
-                    text=t("form-cancel-button"),
-                    callback_data=BookingCallback(action=BookingAction.CANCEL).pack(),
-                )
-            ],
+            [_button(t("book-consent-agree"), BookingCallback(action=BookingAction.AGREE))],
+            [_button(t("form-cancel-button"), BookingCallback(action=BookingAction.CANCEL))],
         ]
     )
 
@@ -307,22 +287,14 @@ def review_stars(t: Translator) -> InlineKeyboardMarkup:
 
 
 def _review_cancel(t: Translator) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=t("form-cancel-button"),
-        callback_data=ReviewCallback(action=ReviewAction.CANCEL).pack(),
-    )
+    return _button(t("form-cancel-button"), ReviewCallback(action=ReviewAction.CANCEL))
 
 
 @_reused
 def review_text(t: Translator) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=t("form-skip"),
-                    callback_data=ReviewCallback(action=ReviewAction.SKIP).pack(),
-                )
-            ],
+            [_button(t("form-skip"), ReviewCallback(action=ReviewAction.SKIP))],
             [_review_cancel(t)],
         ]
     )
@@ -332,17 +304,11 @@ def review_signature(t: Translator, first_name: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(
-                    text=t("review-sign-as", name=first_name),
-                    callback_data=ReviewCallback(action=ReviewAction.SIGN).pack(),
+                _button(
+                    t("review-sign-as", name=first_name), ReviewCallback(action=ReviewAction.SIGN)
                 )
             ],
-            [
-                InlineKeyboardButton(
-                    text=t("review-sign-anonymous"),
-                    callback_data=ReviewCallback(action=ReviewAction.ANONYMOUS).pack(),
-                )
-            ],
+            [_button(t("review-sign-anonymous"), ReviewCallback(action=ReviewAction.ANONYMOUS))],
             [_review_cancel(t)],
         ]
     )
@@ -354,19 +320,9 @@ def reviews_pages(t: Translator, page: int, pages: int) -> InlineKeyboardMarkup:
     if pages > 1:
         steps: list[InlineKeyboardButton] = []
         if page > 0:
-            steps.append(
-                InlineKeyboardButton(
-                    text=t("reviews-newer"),
-                    callback_data=ReviewsPageCallback(page=page - 1).pack(),
-                )
-            )
+            steps.append(_button(t("reviews-newer"), ReviewsPageCallback(page=page - 1)))
         if page < pages - 1:
-            steps.append(
-                InlineKeyboardButton(
-                    text=t("reviews-older"),
-                    callback_data=ReviewsPageCallback(page=page + 1).pack(),
-                )
-            )
+            steps.append(_button(t("reviews-older"), ReviewsPageCallback(page=page + 1)))
         rows.append(steps)
     rows.append([_nav_button(t, Screen.REVIEW, "menu-review")])
     rows.append([_nav_button(t, Screen.MENU, "nav-menu")])
@@ -470,11 +426,9 @@ def appointment_doctor(t: Translator, request_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(
-                    text=t("appt-button-no-doctor"),
-                    callback_data=AppointmentCallback(
-                        action=AppointmentAction.NO_DOCTOR, request=request_id
-                    ).pack(),
+                _button(
+                    t("appt-button-no-doctor"),
+                    AppointmentCallback(action=AppointmentAction.NO_DOCTOR, request=request_id),
                 ),
                 _appointment_cancel(t, request_id),
             ]
@@ -493,22 +447,17 @@ def _appointment_choices(
 
 
 def _appointment_cancel(t: Translator, request_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=t("appt-button-cancel"),
-        callback_data=AppointmentCallback(
-            action=AppointmentAction.CANCEL, request=request_id
-        ).pack(),
+    return _button(
+        t("appt-button-cancel"),
+        AppointmentCallback(action=AppointmentAction.CANCEL, request=request_id),
     )
 
 
 def _visit_button(
     t: Translator, key: str, action: VisitAction, appointment_id: int, revision: int
 ) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=t(key),
-        callback_data=VisitCallback(
-            action=action, appointment=appointment_id, revision=revision
-        ).pack(),
+    return _button(
+        t(key), VisitCallback(action=action, appointment=appointment_id, revision=revision)
     )
 
 
