@@ -43,14 +43,19 @@ PRIVATE_MESSAGE = Magic(F.chat.type == ChatType.PRIVATE)
 PRIVATE_CALLBACK = Magic(F.message.chat.type == ChatType.PRIVATE)
 
 
+def in_manager_chat(event: TelegramObject, settings: Settings) -> bool:
+    """A message in the manager chat, or a press on a button of one."""
+    # A button of a message too old to edit (InaccessibleMessage) still names its chat.
+    message = event.message if isinstance(event, CallbackQuery) else event
+    chat = getattr(message, "chat", None)
+    return chat is not None and chat.id == settings.manager_chat_id
+
+
 class InManagerChat(Filter):
     """A message in the manager chat, or a press on a button of one."""
 
     async def __call__(self, event: TelegramObject, settings: Settings) -> bool:
-        # A button of a message too old to edit (InaccessibleMessage) still names its chat.
-        message = event.message if isinstance(event, CallbackQuery) else event
-        chat = getattr(message, "chat", None)
-        return chat is not None and chat.id == settings.manager_chat_id
+        return in_manager_chat(event, settings)
 
 
 _STAFF_BUTTON_PREFIXES = tuple(f"{factory.__prefix__}:" for factory in STAFF_PRIVATE_BUTTONS)
@@ -71,14 +76,11 @@ class MayBeStaff(Filter):
     async def __call__(
         self, event: TelegramObject, settings: Settings, raw_state: str | None = None
     ) -> bool:
+        if in_manager_chat(event, settings):
+            return True
         if isinstance(event, CallbackQuery):
-            chat = getattr(event.message, "chat", None)
-            if chat is not None and chat.id == settings.manager_chat_id:
-                return True
             return (event.data or "").startswith(_STAFF_BUTTON_PREFIXES)
         if isinstance(event, Message):
-            if event.chat.id == settings.manager_chat_id:
-                return True
             # aiogram's `Command` reads a caption too: /announce under a photo is a command.
             command = (event.text or event.caption or "").startswith("/")
             return command or raw_state in _STAFF_PRIVATE_STATES
