@@ -65,19 +65,19 @@ class RepositoryStorage(BaseStorage):
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         storage_key = _key(key)
         await self._repository.save_fsm_data(storage_key, dict(data))
-        if self._read_with_state(storage_key) is not None:
+        if self._data_read_with_state(storage_key) is not None:
             _read_with_state.set((self, storage_key, copy.deepcopy(dict(data))))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         storage_key = _key(key)
-        read = self._read_with_state(storage_key)
+        read = self._data_read_with_state(storage_key)
         if read is not None:
             # A copy, as a read of the row would give: the caller may change it.
             return copy.deepcopy(read)
         _, data = await self._repository.load_fsm(storage_key)
         return data
 
-    def _read_with_state(self, storage_key: str) -> dict[str, Any] | None:
+    def _data_read_with_state(self, storage_key: str) -> dict[str, Any] | None:
         read = _read_with_state.get()
         if read is None or read[0] is not self or read[1] != storage_key:
             return None
