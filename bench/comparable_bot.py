@@ -109,6 +109,7 @@ STATUSES = (
     ("spam", "🚫 Spam"),
 )
 STATUS_NAMES = dict(STATUSES)
+TIME_LABELS = dict(TIMES)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS patients (
@@ -471,7 +472,7 @@ def build_router(db: Database, manager_chat_id: int, content: Content) -> Router
 
     @router.callback_query(Booking.time, Pick.filter(F.field == "t"))
     async def pick_time(callback: CallbackQuery, callback_data: Pick, state: FSMContext) -> None:
-        label = dict(TIMES)[callback_data.value]
+        label = TIME_LABELS[callback_data.value]
         await state.update_data(time=label)
         await state.set_state(Booking.complaint)
         if isinstance(callback.message, Message):
