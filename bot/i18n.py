@@ -7,6 +7,7 @@ without any handler passing it: `t("book-ask-consent", version=...)` is enough.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,10 @@ from fluent.runtime import FluentBundle, FluentResource
 from bot.content import ClinicDetails, load_clinic
 
 FTL_NAME = "bot.ftl"
+# Texts with parameters kept formatted, per locale. Most parameters are counts, star ratings,
+# services and times that recur on every answer; a patient's own name churns through
+# without growing memory past this bound (issue 16, item 5).
+FORMATTED_CACHE_SIZE = 1024
 DEFAULT_RETENTION_DAYS = 365  # the default of the RETENTION_DAYS setting
 
 
@@ -38,6 +43,12 @@ def shared_params(
     )
 
 
+# Values whose text depends on nothing but the value: a date or a Decimal may carry
+# formatting options of Fluent's own types, so those are formatted every time. Not bool, and
+# not float: True == 1 == 1.0 would share one kept text.
+_CACHEABLE_TYPES = frozenset({str, int})
+
+
 class TranslationError(Exception):
     """A broken or incomplete `.ftl` file; raised at start so it never reaches a patient."""
 
@@ -51,6 +62,10 @@ class Translator:
     shared: tuple[tuple[str, Any], ...] = ()
     # Messages without parameters never change: formatted once (most of a screen's texts).
     _plain: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Fluent spends ~100 µs on a text with parameters; the same call gives the same text.
+    _formatted: OrderedDict[tuple[Any, ...], str] = field(
+        default_factory=OrderedDict, init=False, repr=False, compare=False
+    )
 
     def __call__(self, key: str, /, **params: Any) -> str:
         if not params:
@@ -59,7 +74,23 @@ class Translator:
             if plain is None:
                 plain = self._plain[key] = self._format(key, dict(self.shared))
             return plain
-        return self._format(key, {**dict(self.shared), **params})
+        if not all(type(value) in _CACHEABLE_TYPES for value in params.values()):
+            return self._format(key, {**dict(self.shared), **params})
+        cache_key = (key, *params.items())
+        text = self._formatted.get(cache_key)
+        if text is None:
+            text = self._format(key, {**dict(self.shared), **params})
+            self._formatted[cache_key] = text
+            if len(self._formatted) > FORMATTED_CACHE_SIZE:
+                self._formatted.popitem(last=False)
+        else:
+            self._formatted.move_to_end(cache_key)
+        return text
+
+    @property
+    def texts_kept(self) -> int:
+        """How many texts with parameters are kept formatted (at most FORMATTED_CACHE_SIZE)."""
+        return len(self._formatted)
 
     def _format(self, key: str, params: dict[str, Any]) -> str:
         message = self.bundle.get_message(key)

@@ -3,8 +3,9 @@
 The in-process caches: the flood counter (per user), the staff directory (per user who
 pressed a manager-chat button or typed a staff command), the per-conversation locks of
 the event isolation. (Keyboards are cached by their texts only, `lru_cache(maxsize=1024)`;
-a translator formats each of its parameterless messages once: both are bounded by the
-texts, not by the patients; the pacing keeps the times of at most a window's sends.)
+a translator formats each of its parameterless messages once, bounded by the texts; its
+texts with parameters are kept up to FORMATTED_CACHE_SIZE, tested below; the pacing keeps
+the times of at most a window's sends.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from aiogram import Bot
 
 from bench.memory import FIRST_PATIENT_ID, MANAGER_CHAT_ID, TOKEN, Patients, canned_bot, serve
 from bot.app import Application
+from bot.content import CONTENT_DIR
 from bot.flood import MemoryCounter
+from bot.i18n import FORMATTED_CACHE_SIZE, load_translations
 from bot.isolation import InFlightEventIsolation
 from bot.settings import Settings
 from bot.staff import StaffDirectory
@@ -61,6 +64,16 @@ async def test_the_staff_directory_remembers_at_most_its_bound(tmp_path: Path, b
     for user_id in range(FIRST_PATIENT_ID, FIRST_PATIENT_ID + 2_000):
         assert not await staff.is_staff(bot, user_id)  # Telegram: not a member
     assert staff.remembered == 50
+
+
+def test_texts_with_a_patients_name_are_kept_up_to_the_bound_only() -> None:
+    t = load_translations(CONTENT_DIR, ("ru", "en"), "ru").get("en")
+    for number in range(3 * FORMATTED_CACHE_SIZE):
+        assert t("review-sign-as", name=f"Patient {number}") == f"✍️ Sign as Patient {number}"
+    assert t.texts_kept == FORMATTED_CACHE_SIZE
+    # The latest patients' texts are the ones kept, and still right.
+    assert t("review-sign-as", name="Patient 0") == "✍️ Sign as Patient 0"
+    assert t.texts_kept == FORMATTED_CACHE_SIZE
 
 
 async def test_event_locks_are_kept_only_for_conversations_in_flight() -> None:

@@ -375,3 +375,11 @@ def test_stats_heading_agrees_with_the_number_of_days(
     others = ("total", "per_day", "per_status", "per_service", "conversion", "reviews", "average")
     text = translations.get(locale)("staff-stats", days=days, **dict.fromkeys(others, "0"))
     assert f"<b>{heading}</b>" in text
+
+
+def test_a_kept_text_follows_its_parameters_and_plural_forms(translations: Translations) -> None:
+    ru = translations.get("ru")
+    for _ in range(2):  # formatted, then served from the translator's kept texts
+        assert "1 оценка" in ru("reviews-summary", average="4.5", count=1)
+        assert "3 оценки" in ru("reviews-summary", average="4.5", count=3)
+        assert "5 оценок" in ru("reviews-summary", average="4.5", count=5)
