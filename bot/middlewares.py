@@ -17,6 +17,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.callback_answer import CallbackAnswer, CallbackAnswerMiddleware
 
+from bot.fsm import RepositoryStorage
 from bot.i18n import Translations
 from storage.repositories import PatientRepository
 
@@ -85,7 +86,13 @@ class LocaleMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         locale = translations.default_locale
         if user is not None and not user.is_bot:
-            profile = await patient_repo.profile(user.id)
+            profile = None
+            storage = data.get("fsm_storage")
+            if data.get("state") is not None and isinstance(storage, RepositoryStorage):
+                # This update's state read brought the profile along: one read for both.
+                profile = storage.profile_read_with_state(user.id)
+            if profile is None:
+                profile = await patient_repo.profile(user.id)
             # The ban middleware of the patients' router reads it from here: one read for both.
             data["patient_banned"] = profile.banned
             if profile.locale in translations:

@@ -13,6 +13,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from bot.fsm import RepositoryStorage
 from storage import Storage, open_storage
+from storage.models import PatientProfile
 
 KEY = StorageKey(bot_id=1, chat_id=42, user_id=42)
 
@@ -36,6 +37,12 @@ class CountingForms:
     async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]:
         self.reads += 1
         return await self._forms.load_fsm(key)
+
+    async def load_fsm_and_profile(
+        self, key: str, user_id: int
+    ) -> tuple[str | None, dict[str, Any], PatientProfile]:
+        self.reads += 1
+        return await self._forms.load_fsm_and_profile(key, user_id)
 
     async def save_fsm_state(self, key: str, state: str | None) -> None:
         await self._forms.save_fsm_state(key, state)
@@ -101,3 +108,33 @@ async def test_another_patients_form_is_read_from_the_database(storage: Storage)
     await fsm.get_state(KEY)
     assert await fsm.get_data(other) == {"name": "Boris"}
     assert await fsm.get_data(KEY) == {"name": "Anna"}
+
+
+async def test_the_state_read_brings_the_patients_language_and_ban(storage: Storage) -> None:
+    forms = CountingForms(storage)
+    fsm = RepositoryStorage(forms)
+    await storage.patients.set_user_locale(KEY.user_id, "en")
+    await fsm.set_state(KEY, "BookingForm:phone")
+
+    async def update() -> PatientProfile | None:
+        await fsm.get_state(KEY)
+        return fsm.profile_read_with_state(KEY.user_id)
+
+    reads = forms.reads
+    assert await asyncio.create_task(update()) == PatientProfile(locale="en", banned=False)
+    assert forms.reads == reads + 1
+    # What changed since is what the next update sees.
+    await storage.patients.set_user_locale(KEY.user_id, "ru")
+    await storage.patients.set_banned(KEY.user_id, banned_by=7)
+    assert await asyncio.create_task(update()) == PatientProfile(locale="ru", banned=True)
+
+
+async def test_a_new_user_reads_as_no_form_and_no_language(storage: Storage) -> None:
+    fsm = RepositoryStorage(storage.forms)
+    newcomer = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    assert await fsm.get_state(newcomer) is None
+    assert await fsm.get_data(newcomer) == {}
+    assert fsm.profile_read_with_state(5) == PatientProfile(locale=None, banned=False)
+    # Another user's profile, or another storage's read, is never answered from it.
+    assert fsm.profile_read_with_state(6) is None
+    assert RepositoryStorage(storage.forms).profile_read_with_state(5) is None

@@ -26,6 +26,7 @@ from storage.models import (
     NewRequest,
     NewReview,
     OutboxMessage,
+    PatientProfile,
     RequestStatus,
     ReviewStatus,
 )
@@ -403,6 +404,28 @@ async def test_fsm_rows_keep_state_and_data_apart(repo: Storage) -> None:
     assert await repo.forms.load_fsm("bot:1:1:1") == ("BookingForm:phone", {})
     await repo.forms.save_fsm_state("bot:1:1:1", None)
     assert await repo.forms.load_fsm("bot:1:1:1") == (None, {})
+
+
+async def test_a_form_and_its_users_profile_are_read_together(repo: Storage) -> None:
+    key = "bot:3:3:default"
+    assert await repo.forms.load_fsm_and_profile(key, 3) == (
+        None,
+        {},
+        PatientProfile(locale=None, banned=False),
+    )
+    await repo.forms.save_fsm_state(key, "BookingForm:phone")
+    await repo.forms.save_fsm_data(key, {"name": "Анна"})
+    await repo.patients.set_user_locale(3, "en")
+    await repo.patients.set_banned(3, banned_by=1)
+    assert await repo.forms.load_fsm_and_profile(key, 3) == (
+        "BookingForm:phone",
+        {"name": "Анна"},
+        PatientProfile(locale="en", banned=True),
+    )
+    # The same as the two reads apart; another user's profile is that user's.
+    assert await repo.forms.load_fsm(key) == ("BookingForm:phone", {"name": "Анна"})
+    assert await repo.patients.profile(3) == PatientProfile(locale="en", banned=True)
+    assert (await repo.forms.load_fsm_and_profile(key, 4))[2] == PatientProfile(None, False)
 
 
 async def test_forms_written_at_once_are_all_committed_each_as_written(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, Table, exists, select
+from sqlalchemy import Connection, Row, ScalarSelect, Table, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.dialects import upsert_updating
@@ -13,13 +13,28 @@ from storage.models import (
     ConsultationRequest,
     ManagerMessage,
     OutboxMessage,
+    PatientProfile,
     PendingMessage,
     RequestEvent,
     RequestStatus,
     Review,
     ReviewStatus,
 )
-from storage.schema import outbox, patients
+from storage.schema import outbox, patients, users
+
+PROFILE_COLUMNS: tuple[ScalarSelect[Any], ScalarSelect[Any]] = (
+    select(users.c.locale).where(users.c.id == bindparam("user_id")).scalar_subquery(),
+    select(patients.c.banned_at)
+    .where(patients.c.user_id == bindparam("user_id"))
+    .scalar_subquery(),
+)
+"""A user's language and ban, as columns of a select: read alone or with the user's form."""
+
+
+def profile_of(locale: str | None, banned_at: datetime | None) -> PatientProfile:
+    return PatientProfile(
+        locale=str(locale) if locale is not None else None, banned=banned_at is not None
+    )
 
 
 def request_of(row: Row[Any]) -> ConsultationRequest:

@@ -20,8 +20,10 @@ from storage.models import (
     PersonalData,
 )
 from storage.repositories._records import (
+    PROFILE_COLUMNS,
     insert_outbox_row,
     manager_message_of,
+    profile_of,
     request_of,
     review_of,
 )
@@ -38,12 +40,7 @@ from storage.schema import (
     visit_messages,
 )
 
-_PROFILE = select(
-    select(users.c.locale).where(users.c.id == bindparam("user_id")).scalar_subquery(),
-    select(patients.c.banned_at)
-    .where(patients.c.user_id == bindparam("user_id"))
-    .scalar_subquery(),
-)
+_PROFILE = select(*PROFILE_COLUMNS)
 """Built once: it is read on every update (building a statement costs more than running it)."""
 
 _CONSENT = select(consents.c.at).where(
@@ -75,10 +72,7 @@ class PatientRepository:
     async def profile(self, user_id: int) -> PatientProfile:
         """What every update of a user needs to know first, in one read: language and ban."""
         row = await self._database.lookup_one(_PROFILE, {"user_id": user_id})
-        locale, banned_at = (row[0], row[1]) if row is not None else (None, None)
-        return PatientProfile(
-            locale=str(locale) if locale is not None else None, banned=banned_at is not None
-        )
+        return profile_of(row[0], row[1]) if row is not None else profile_of(None, None)
 
     async def set_user_locale(self, user_id: int, locale: str) -> None:
         now = self._clock()
