@@ -62,3 +62,16 @@ def test_keyboards_keep_their_rows(t: Translator) -> None:
     assert _shape(keyboards.template_choice(t, 7, templates)) == [2, 1, 1]
     slots = [(f"1{i}:00", f"2026120{i}") for i in range(5)]
     assert _shape(keyboards.appointment_slots(t, 7, slots)) == [4, 1, 2]
+
+
+def test_a_kept_keyboard_refuses_a_button_it_could_not_copy_safely() -> None:
+    """A button holding an object (a web app, a login URL) would be shared by every copy."""
+    from aiogram.types import InlineKeyboardMarkup, WebAppInfo
+
+    @keyboards._reused
+    def with_web_app(url: str) -> InlineKeyboardMarkup:
+        button = InlineKeyboardButton(text="Open", web_app=WebAppInfo(url=url))
+        return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+    with pytest.raises(TypeError, match="web_app"):
+        with_web_app("https://clinic.example/app")
