@@ -363,7 +363,8 @@ class Replay:
         self.next_user_id = FIRST_PATIENT_ID
         self.next_query_id = 1
         self.pressed_cards: set[int] = set()
-        self.cards: list[dict[str, Any]] = []  # cards not pressed yet, oldest first
+        # Posts of cards (a card and its edits) not pressed yet, oldest first.
+        self.cards: list[dict[str, Any]] = []
         self.posts_looked_at = 0
 
     def _user(self, user_id: int, first_name: str) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from bot.handlers.visits import VisitTexts
 from bot.i18n import Translations, Translator, load_translations
 from bot.isolation import InFlightEventIsolation
 from bot.jobs import PeriodicJobs
+from bot.keyboards import forget_kept_keyboards
 from bot.metrics import Metrics, MetricsMiddleware
 from bot.middlewares import CallbackAnswers, LocaleMiddleware, UpdatesInFlight
 from bot.outbox import OutboxSender, OutboxTiming, alert_admins
@@ -91,6 +92,7 @@ def load_texts(settings: Settings) -> tuple[Content, Translations]:
         settings.default_locale,
         retention_days=settings.retention_days,
     )
+    forget_kept_keyboards()  # they hold the translators of the texts loaded before
     return content, translations
 
 

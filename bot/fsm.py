@@ -15,7 +15,7 @@ from storage.models import PatientProfile
 
 
 class FormStore(Protocol):
-    """What the forms need of the storage: `storage.FormRepository` (or the old Repository)."""
+    """What the forms need of the storage: `storage.FormRepository`."""
 
     async def load_fsm(self, key: str) -> tuple[str | None, dict[str, Any]]: ...
 

@@ -18,10 +18,35 @@ from fluent.runtime import FluentBundle, FluentResource
 from bot.content import ClinicDetails, load_clinic
 
 FTL_NAME = "bot.ftl"
-# Texts with parameters kept formatted, per locale. Most parameters are counts, star ratings,
-# services and times that recur on every answer; a patient's own name churns through
-# without growing memory past this bound (issue 16, item 5).
+# Texts with parameters kept formatted, per locale (issue 16, item 5: bounded).
 FORMATTED_CACHE_SIZE = 1024
+KEPT_PARAMETERS = frozenset(
+    {
+        "amount",
+        "average",
+        "count",
+        "current",
+        "days",
+        "intro",
+        "language",
+        "minutes",
+        "page",
+        "pages",
+        "price",
+        "rating",
+        "retention_days",
+        "service",
+        "stars",
+        "status",
+        "title",
+        "total",
+        "version",
+    }
+)
+"""Parameters that recur on many answers and never carry a person's data (counts, ratings,
+the clinic's services and texts): only a text whose parameters are all among these is kept.
+A name, a phone, a complaint or a patient's own words is formatted every time, so that no
+erased patient's data stays in memory, and unique texts never push the recurring ones out."""
 DEFAULT_RETENTION_DAYS = 365  # the default of the RETENTION_DAYS setting
 
 
@@ -62,7 +87,8 @@ class Translator:
     shared: tuple[tuple[str, Any], ...] = ()
     # Messages without parameters never change: formatted once (most of a screen's texts).
     _plain: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
-    # Fluent spends ~100 µs on a text with parameters; the same call gives the same text.
+    # Fluent spends ~100 µs on a text with parameters; the same call gives the same text
+    # (see KEPT_PARAMETERS for which calls are kept).
     _formatted: OrderedDict[tuple[Any, ...], str] = field(
         default_factory=OrderedDict, init=False, repr=False, compare=False
     )
@@ -74,7 +100,10 @@ class Translator:
             if plain is None:
                 plain = self._plain[key] = self._format(key, dict(self.shared))
             return plain
-        if not all(type(value) in _CACHEABLE_TYPES for value in params.values()):
+        if not all(
+            name in KEPT_PARAMETERS and type(value) in _CACHEABLE_TYPES
+            for name, value in params.items()
+        ):
             return self._format(key, {**dict(self.shared), **params})
         cache_key = (key, *params.items())
         text = self._formatted.get(cache_key)

@@ -45,6 +45,22 @@ Markup = TypeVar("Markup", InlineKeyboardMarkup, ReplyKeyboardMarkup)
 Arguments = ParamSpec("Arguments")
 
 
+_KEPT: list[Any] = []  # the lru caches of every kept keyboard builder
+
+
+def forget_kept_keyboards() -> None:
+    """Drop every kept keyboard: called when texts are loaded anew (/reload, the preview's
+    reload on each edit), so that the translators of earlier texts, their Fluent bundles and
+    kept texts, are not held by keyboards no answer will use again."""
+    for kept in _KEPT:
+        kept.cache_clear()
+
+
+def kept_keyboards() -> int:
+    """How many keyboards are kept now."""
+    return sum(kept.cache_info().currsize for kept in _KEPT)
+
+
 def _reused(build: Callable[Arguments, Markup]) -> Callable[Arguments, Markup]:
     """Build each distinct keyboard once, and hand out a fresh copy of it every time.
 
@@ -54,7 +70,8 @@ def _reused(build: Callable[Arguments, Markup]) -> Callable[Arguments, Markup]:
     took ~60, a `model_copy(deep=True)` ~120).
     Fresh matters: aiogram's markups are mutable models, and a handler that changed a shared
     one would change every later answer. A button's copy is shallow, so the kept keyboard
-    may hold buttons of strings and flags only: `_immutable_buttons` checks that once.
+    may hold buttons of strings, numbers and flags only: `_immutable_buttons` checks that
+    once.
     Keyboards with unbounded arguments (request ids, names) are not cached.
     """
 
@@ -63,6 +80,7 @@ def _reused(build: Callable[Arguments, Markup]) -> Callable[Arguments, Markup]:
 
     # Arguments are hashable (a Translator, tuples, strings, numbers): lru_cache needs that.
     kept = cast(Callable[Arguments, Markup], lru_cache(maxsize=1024)(built))
+    _KEPT.append(kept)
 
     @wraps(build)
     def fresh(*args: Arguments.args, **kwargs: Arguments.kwargs) -> Markup:
@@ -89,8 +107,8 @@ def _immutable_buttons(markup: Markup) -> Markup:
             for name, value in button:
                 if not isinstance(value, str | int | bool | None):
                     raise TypeError(
-                        f"{name}={value!r}: a kept keyboard's button is copied shallowly, "
-                        "so it may hold strings and flags only; build it per answer instead"
+                        f"{name}={value!r}: a kept keyboard's button is copied shallowly, so "
+                        "it may hold strings, numbers and flags only; build it per answer instead"
                     )
     return markup
 

@@ -4,7 +4,7 @@ The in-process caches: the flood counter (per user), the staff directory (per us
 pressed a manager-chat button or typed a staff command), the per-conversation locks of
 the event isolation. (Keyboards are cached by their texts only, `lru_cache(maxsize=1024)`;
 a translator formats each of its parameterless messages once, bounded by the texts; its
-texts with parameters are kept up to FORMATTED_CACHE_SIZE, tested below; the pacing keeps
+texts with recurring parameters are kept up to FORMATTED_CACHE_SIZE, tested below; the pacing keeps
 the times of at most a window's sends.)
 """
 
@@ -66,14 +66,42 @@ async def test_the_staff_directory_remembers_at_most_its_bound(tmp_path: Path, b
     assert staff.remembered == 50
 
 
-def test_texts_with_a_patients_name_are_kept_up_to_the_bound_only() -> None:
+def test_texts_with_parameters_are_kept_up_to_the_bound_only() -> None:
     t = load_translations(CONTENT_DIR, ("ru", "en"), "ru").get("en")
-    for number in range(3 * FORMATTED_CACHE_SIZE):
-        assert t("review-sign-as", name=f"Patient {number}") == f"✍️ Sign as Patient {number}"
+    for amount in range(3 * FORMATTED_CACHE_SIZE):
+        assert t("price-from", amount=amount) == f"from {amount:,} ₽"  # Fluent groups digits
     assert t.texts_kept == FORMATTED_CACHE_SIZE
-    # The latest patients' texts are the ones kept, and still right.
-    assert t("review-sign-as", name="Patient 0") == "✍️ Sign as Patient 0"
+    # The oldest were dropped, and come back right.
+    assert t("price-from", amount=0) == "from 0 ₽"
     assert t.texts_kept == FORMATTED_CACHE_SIZE
+
+
+def test_a_patients_name_or_phone_is_never_kept() -> None:
+    """Erasing a patient leaves nothing of theirs in memory; their unique texts never push
+    out the recurring ones."""
+    t = load_translations(CONTENT_DIR, ("ru", "en"), "ru").get("en")
+    assert t("review-sign-as", name="Anna Petrova") == "✍️ Sign as Anna Petrova"
+    assert "+79161234567" in t("book-phone-saved", phone="+79161234567")
+    assert t.texts_kept == 0
+    assert t("review-rated", stars="⭐⭐⭐⭐⭐") == "Your rating: ⭐⭐⭐⭐⭐"
+    assert t.texts_kept == 1
+
+
+def test_texts_loaded_anew_let_the_earlier_translators_go(tmp_path: Path) -> None:
+    """/reload (and the preview, on every edit) loads the texts anew: the keyboards kept for
+    the earlier translators, which hold their Fluent bundles and kept texts, are dropped."""
+    from bot import keyboards
+    from bot.app import load_texts
+
+    _, translations = load_texts(_settings(tmp_path))
+    keyboards.main_menu(translations.get("en"))
+    keyboards.review_stars(translations.get("ru"))
+    assert keyboards.kept_keyboards() >= 2
+    _, reloaded = load_texts(_settings(tmp_path))
+    assert keyboards.kept_keyboards() == 0
+    assert keyboards.main_menu(reloaded.get("en")).keyboard[0][0].text == reloaded.get("en")(
+        "menu-article"
+    )
 
 
 async def test_event_locks_are_kept_only_for_conversations_in_flight() -> None:

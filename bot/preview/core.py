@@ -25,6 +25,7 @@ from bot.app import Application, create_bot, create_dispatcher
 from bot.clock import utc_now
 from bot.content import CONTENT_DIR, Content, ContentError, load_content
 from bot.i18n import TranslationError, Translations, load_translations
+from bot.keyboards import forget_kept_keyboards
 from bot.metrics import Metrics
 from bot.preview.emulator import (
     SEND_METHODS,
@@ -108,6 +109,7 @@ def load_texts(directory: Path) -> Texts:
     """Content and translations from `directory`; raises ContentError / TranslationError."""
     content = load_content(directory, SUPPORTED_LOCALES)
     translations = load_translations(directory, SUPPORTED_LOCALES, "ru")
+    forget_kept_keyboards()  # they hold the translators of the texts loaded before
     return content, translations
 
 
